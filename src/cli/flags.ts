@@ -1,0 +1,95 @@
+import { Flags } from '@oclif/core';
+import type { PerfScriptOptions } from '../core/formats/types.js';
+import type { FilterOptions, Granularity } from '../core/model/filter.js';
+
+/** Flags of every command that reads profiles: input format and the perf script options. */
+export const inputFlags = {
+  'input-format': Flags.string({
+    description:
+      'read every input as this format instead of detecting it (folded, pprof, perf-script, perf-data, cpuprofile, trace-event, speedscope, dtrace)',
+    helpGroup: 'INPUT',
+  }),
+  pid: Flags.boolean({ description: 'perf script: root each stack at "comm-PID"', helpGroup: 'PERF SCRIPT' }),
+  tid: Flags.boolean({ description: 'perf script: root each stack at "comm-PID/TID"', helpGroup: 'PERF SCRIPT' }),
+  kernel: Flags.boolean({ description: 'perf script: mark kernel frames with _[k]', helpGroup: 'PERF SCRIPT' }),
+  jit: Flags.boolean({ description: 'perf script: mark JIT frames with _[j]', helpGroup: 'PERF SCRIPT' }),
+  inline: Flags.boolean({ description: 'perf script: mark inlined frames with _[i]', helpGroup: 'PERF SCRIPT' }),
+  all: Flags.boolean({ description: 'perf script: all marks (--kernel --jit --inline)', helpGroup: 'PERF SCRIPT' }),
+  addrs: Flags.boolean({ description: 'perf script: show addresses of unknown symbols', helpGroup: 'PERF SCRIPT' }),
+  event: Flags.string({
+    description: 'perf script: read only this event (default: the first one seen)',
+    helpGroup: 'PERF SCRIPT',
+  }),
+  'all-events': Flags.boolean({
+    description: 'perf script: read every event, one value type each',
+    helpGroup: 'PERF SCRIPT',
+  }),
+};
+
+/** Flags that filter and regroup the samples, with pprof's meanings. */
+export const filterFlags = {
+  focus: Flags.string({
+    description: 'keep only samples with a frame matching REGEX',
+    multiple: true,
+    helpGroup: 'FILTER',
+  }),
+  ignore: Flags.string({
+    description: 'drop samples with a frame matching REGEX',
+    multiple: true,
+    helpGroup: 'FILTER',
+  }),
+  hide: Flags.string({ description: 'remove frames matching REGEX from stacks', multiple: true, helpGroup: 'FILTER' }),
+  show: Flags.string({ description: 'keep only frames matching REGEX in stacks', multiple: true, helpGroup: 'FILTER' }),
+  'prune-from': Flags.string({
+    description: 'cut stacks below the deepest frame matching REGEX',
+    multiple: true,
+    helpGroup: 'FILTER',
+  }),
+  tag: Flags.string({
+    description: 'keep samples whose labels match key=value (also !=, =~, !~)',
+    multiple: true,
+    helpGroup: 'FILTER',
+  }),
+  'collapse-recursion': Flags.boolean({ description: 'show a frame that calls itself once', helpGroup: 'FILTER' }),
+  value: Flags.string({
+    description: "the value type to use (e.g. cpu, samples, alloc_space); default: the profile's",
+    helpGroup: 'FILTER',
+  }),
+};
+
+export const granularityFlag = {
+  granularity: Flags.string({
+    description: 'group frames by function, line, file or module',
+    options: ['function', 'line', 'file', 'module'],
+    helpGroup: 'FILTER',
+  }),
+};
+
+type Parsed = Record<string, unknown>;
+
+export function perfOptions(f: Parsed): Partial<PerfScriptOptions> {
+  return {
+    pid: Boolean(f.pid),
+    tid: Boolean(f.tid),
+    kernel: Boolean(f.kernel),
+    jit: Boolean(f.jit),
+    inline: Boolean(f.inline),
+    all: Boolean(f.all),
+    addrs: Boolean(f.addrs),
+    event: f.event as string | undefined,
+    allEvents: Boolean(f['all-events']),
+  };
+}
+
+export function filterOptions(f: Parsed): FilterOptions {
+  return {
+    focus: f.focus as string[] | undefined,
+    ignore: f.ignore as string[] | undefined,
+    hide: f.hide as string[] | undefined,
+    show: f.show as string[] | undefined,
+    pruneFrom: f['prune-from'] as string[] | undefined,
+    tags: f.tag as string[] | undefined,
+    collapseRecursion: Boolean(f['collapse-recursion']),
+    granularity: (f.granularity as Granularity | undefined) ?? 'frame',
+  };
+}

@@ -1,0 +1,116 @@
+// Folded stacks, as written by FlameGraph's stackcollapse-*.pl and inferno:
+// one line per stack, frames root first separated by ';', a space, a count:
+//   main;parse;readLine 12
+// Counts may be fractional. https://github.com/brendangregg/FlameGraph#2-fold-stacks
+import { InputError } from '../errors.js';
+import { forEachLine } from '../io/lines.js';
+import { parseDecimal } from '../io/numbers.js';
+import type { Source } from '../io/source.js';
+import { ProfileBuilder } from '../model/builder.js';
+import { ByteFrameInterner } from '../model/byte-interner.js';
+import { type Profile, SAMPLES } from '../model/profile.js';
+import type { StackTrie } from '../model/trie.js';
+import type { Detection, ProfileFormat, WriteOptions } from './types.js';
+
+export async function parseFolded(source: Source): Promise<Profile> {
+  const b = new ProfileBuilder([SAMPLES], 'folded');
+  const names = new ByteFrameInterner(b.profile.frames);
+  let invalid = 0;
+  let firstInvalid = 0;
+  await forEachLine(source, (buf, start, end, lineNo) => {
+    while (start < end && isSpace(buf[start] as number)) start++;
+    while (end > start && isSpace(buf[end - 1] as number)) end--;
+    if (start === end) return;
+    let sp = end - 1;
+    while (sp > start && !isSpace(buf[sp] as number)) sp--;
+    const count = sp > start ? parseDecimal(buf, sp + 1, end) : Number.NaN;
+    if (Number.isNaN(count)) {
+      if (invalid++ === 0) firstInvalid = lineNo;
+      return;
+    }
+    let stackEnd = sp;
+    while (stackEnd > start && isSpace(buf[stackEnd - 1] as number)) stackEnd--;
+    let from = start;
+    for (let i = start; i <= stackEnd; i++) {
+      if (i === stackEnd || buf[i] === 59 /* ; */) {
+        b.push(names.intern(buf, from, i));
+        from = i + 1;
+      }
+    }
+    b.commitRootFirst(count);
+  });
+  if (invalid > 0) {
+    b.warn(
+      `${source.name}: skipped ${invalid} invalid line${invalid === 1 ? '' : 's'} (the first is line ${firstInvalid}: expected "frame;frame;... count")`,
+    );
+  }
+  if (b.profile.sampleCount === 0 && invalid > 0) {
+    throw new InputError(
+      source.name,
+      `no valid folded-stack lines (line ${firstInvalid} is not "frame;frame;... count")`,
+    );
+  }
+  return b.finish();
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** Each distinct stack with its value, as folded lines sorted by stack (the order stackcollapse tools write). */
+export function foldedLines(profile: Profile, valueIndex: number, trie: StackTrie = profile.trie()): string[] {
+  const sums = new Map<string, number>();
+  const names = profile.frames;
+  const path: string[] = [];
+  const k = trie.nTypes;
+  const walk = (node: number): void => {
+    const v = trie.self[node * k + valueIndex] as number;
+    if (v !== 0 && path.length > 0) {
+      const key = path.join(';');
+      sums.set(key, (sums.get(key) ?? 0) + v);
+    }
+    for (let c = trie.firstChild[node] as number; c >= 0; c = trie.nextSibling[c] as number) {
+      path.push(names.nameOf(trie.frame[c] as number));
+      walk(c);
+      path.pop();
+    }
+  };
+  walk(0);
+  const keys = [...sums.keys()].sort();
+  return keys.map((key) => `${key} ${formatCount(sums.get(key) as number)}`);
+}
+
+function formatCount(v: number): string {
+  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(12)));
+}
+
+export function writeFolded(profile: Profile, options: WriteOptions): Buffer {
+  const lines = foldedLines(profile, options.valueIndex ?? profile.defaultValue);
+  return Buffer.from(lines.length > 0 ? `${lines.join('\n')}\n` : '');
+}
+
+/** Looks like "frame;frame count" on its first non-empty lines. */
+function detectFolded(head: Buffer, complete: boolean): Detection {
+  const text = head.toString('utf8', 0, Math.min(head.length, 8192));
+  const lines = text.split(/\r?\n/);
+  if (!complete && lines.length > 1) lines.pop();
+  let good = 0;
+  let bad = 0;
+  for (const line of lines.slice(0, 20)) {
+    const t = line.trim();
+    if (t === '') continue;
+    if (/^\S.*\s\d+(\.\d*)?$/.test(t) || /^\S+\s\d+(\.\d*)?$/.test(t)) good++;
+    else bad++;
+  }
+  if (good === 0) return 'no';
+  return bad === 0 ? 'yes' : 'maybe';
+}
+
+export const folded: ProfileFormat = {
+  id: 'folded',
+  name: 'folded stacks',
+  extensions: ['.folded', '.collapsed', '.txt'],
+  detect: detectFolded,
+  read: (source) => parseFolded(source),
+  write: writeFolded,
+};

@@ -1,0 +1,60 @@
+import { InputError } from '../errors.js';
+import type { Source } from '../io/source.js';
+import type { Profile } from '../model/profile.js';
+import { cpuprofile } from './cpuprofile.js';
+import { dtrace } from './dtrace.js';
+import { folded } from './folded.js';
+import { perfData } from './perf-data.js';
+import { perfScript } from './perf-script.js';
+import { pprof } from './pprof.js';
+import { speedscope } from './speedscope.js';
+import { traceEvent } from './trace-event.js';
+import type { ProfileFormat, ReadOptions } from './types.js';
+import { unsupportedFormats } from './unsupported.js';
+
+/**
+ * Every format, in detection order: binary probes first, then the shapes of
+ * JSON documents, then line-based text, with folded stacks (the loosest) last.
+ */
+export const FORMATS: readonly ProfileFormat[] = [
+  pprof,
+  perfData,
+  speedscope,
+  cpuprofile,
+  traceEvent,
+  perfScript,
+  dtrace,
+  ...unsupportedFormats,
+  folded,
+];
+
+export function formatById(id: string): ProfileFormat | undefined {
+  return FORMATS.find((f) => f.id === id);
+}
+
+/** The ids of formats that can be written. */
+export const WRITABLE = FORMATS.filter((f) => f.write).map((f) => f.id);
+
+/** The format of an input, from its content (the first "yes", else the first "maybe"). */
+export function detectFormat(source: Source): ProfileFormat {
+  if (source.head.length === 0) throw new InputError(source.name, 'empty input: no profile in it');
+  let maybe: ProfileFormat | undefined;
+  for (const f of FORMATS) {
+    const d = f.detect(source.head, source.complete);
+    if (d === 'yes') return f;
+    if (d === 'maybe' && !maybe) maybe = f;
+  }
+  if (maybe) return maybe;
+  throw new InputError(
+    source.name,
+    'not a profile format pyro recognises (it reads pprof, perf script, perf.data, folded stacks, .cpuprofile, trace-event, speedscope and DTrace)',
+  );
+}
+
+/** Reads one source into a Profile, detecting its format unless one is given. */
+export async function readProfile(source: Source, options: ReadOptions = {}, formatId?: string): Promise<Profile> {
+  const format = formatId ? formatById(formatId) : detectFormat(source);
+  if (!format) throw new InputError(source.name, `unknown format "${formatId}"`);
+  if (!format.read) throw new InputError(source.name, `${format.name} is not supported yet`);
+  return format.read(source, options);
+}

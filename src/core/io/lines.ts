@@ -1,0 +1,69 @@
+import { InputError } from '../errors.js';
+import type { Source } from './source.js';
+
+/** Longer lines are bad input (no profile format needs them), not a reason to run out of memory. */
+export const MAX_LINE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Calls `onLine(buf, start, end, lineNo)` for each line of the source, without
+ * the line break (LF or CRLF). `buf` is only valid during the call: decode the
+ * bytes you keep. Streams: memory does not grow with the input.
+ */
+export async function forEachLine(
+  source: Source,
+  onLine: (buf: Buffer, start: number, end: number, lineNo: number) => void,
+): Promise<number> {
+  let carry: Buffer | undefined;
+  let lineNo = 0;
+  const emit = (buf: Buffer, start: number, end: number) => {
+    lineNo++;
+    if (end > start && buf[end - 1] === 13) end--;
+    onLine(buf, start, end, lineNo);
+  };
+  for await (const chunk of source.chunks()) {
+    let pos = 0;
+    let buf = chunk;
+    if (carry) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        carry = Buffer.concat([carry, chunk]);
+        if (carry.length > MAX_LINE_BYTES) tooLong(source, lineNo + 1);
+        continue;
+      }
+      buf = Buffer.concat([carry, chunk.subarray(0, nl + 1)]);
+      carry = undefined;
+      if (buf.length - 1 > MAX_LINE_BYTES) tooLong(source, lineNo + 1);
+      emit(buf, 0, buf.length - 1);
+      buf = chunk;
+      pos = nl + 1;
+    }
+    for (;;) {
+      const nl = buf.indexOf(10, pos);
+      if (nl < 0) break;
+      if (nl - pos > MAX_LINE_BYTES) tooLong(source, lineNo + 1);
+      emit(buf, pos, nl);
+      pos = nl + 1;
+    }
+    if (pos < buf.length) {
+      carry = Buffer.from(buf.subarray(pos));
+      if (carry.length > MAX_LINE_BYTES) tooLong(source, lineNo + 1);
+    }
+  }
+  if (carry && carry.length > 0) emit(carry, 0, carry.length);
+  return lineNo;
+}
+
+function tooLong(source: Source, lineNo: number): never {
+  throw new InputError(
+    source.name,
+    `longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB; is this a profile in a format pyro reads?`,
+    lineNo,
+  );
+}
+
+/** Whether bytes [start, end) of buf equal the ASCII string s. */
+export function bytesEqual(buf: Buffer, start: number, end: number, s: string): boolean {
+  if (end - start !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (buf[start + i] !== s.charCodeAt(i)) return false;
+  return true;
+}

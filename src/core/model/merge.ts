@@ -1,0 +1,79 @@
+import { PyroError } from '../errors.js';
+import { type LabelSet, Profile, type ValueType } from './profile.js';
+
+/**
+ * Merges profiles into one: the value types they share (by type and unit, in
+ * the first profile's order), every sample of each, per-sample label sets kept.
+ * Linear in the total size of the inputs' tries.
+ *
+ *   merge([a;b 1, a;c 2], [a;b 3]) = [a;b 4, a;c 2]
+ */
+export function mergeProfiles(profiles: readonly Profile[]): Profile {
+  if (profiles.length === 0) throw new PyroError('nothing to merge');
+  if (profiles.length === 1) return profiles[0] as Profile;
+  const first = profiles[0] as Profile;
+  const shared = first.valueTypes.filter((vt) => profiles.every((p) => indexOfType(p.valueTypes, vt) >= 0));
+  if (shared.length === 0) {
+    const describe = (p: Profile) => p.valueTypes.map((v) => `${v.type}/${v.unit}`).join(', ');
+    const other = profiles.find((p) => p.valueTypes.every((v) => indexOfType(first.valueTypes, v) < 0)) as Profile;
+    throw new PyroError(
+      `cannot merge profiles with no value type in common (${describe(first)} and ${describe(other)}); pick inputs of one kind`,
+    );
+  }
+  const out = new Profile(shared);
+  const defaultType = first.valueTypes[first.defaultValue] as ValueType;
+  out.defaultValue = Math.max(0, indexOfType(shared, defaultType));
+  if (indexOfType(shared, defaultType) < 0) out.defaultValue = shared.length - 1;
+  out.period = first.period;
+  out.periodType = first.periodType;
+  const formats = new Set(profiles.map((p) => p.format));
+  out.format = formats.size === 1 ? first.format : [...formats].join('+');
+  let start = Number.POSITIVE_INFINITY;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const p of profiles) {
+    mergeInto(out, p);
+    out.sampleCount += p.sampleCount;
+    out.warnings.push(...p.warnings);
+    if (p.startTime !== undefined) {
+      start = Math.min(start, p.startTime);
+      end = Math.max(end, p.startTime + (p.duration ?? 0));
+    }
+  }
+  if (Number.isFinite(start)) {
+    out.startTime = start;
+    out.duration = end - start;
+  }
+  // Profile-level labels survive where every input agrees.
+  for (const [k, v] of Object.entries(first.labels)) {
+    if (profiles.every((p) => p.labels[k] === v)) out.labels[k] = v;
+  }
+  out.invalidate();
+  return out;
+}
+
+/** Adds every sample of `src` to `dst` (whose value types must be a subset of src's, by type and unit). */
+export function mergeInto(dst: Profile, src: Profile): void {
+  const frameMap = new Int32Array(src.frames.size);
+  const s = src.strings;
+  const f = src.frames;
+  const ds = dst.strings;
+  for (let i = 0; i < f.size; i++) {
+    frameMap[i] = dst.frames.intern(
+      ds.intern(s.get(f.name[i] as number)),
+      ds.intern(s.get(f.file[i] as number)),
+      f.line[i] as number,
+      ds.intern(s.get(f.module[i] as number)),
+    );
+  }
+  const valueMap = src.valueTypes.map((vt) => indexOfType(dst.valueTypes, vt));
+  src.tries.forEach((trie, labelSet) => {
+    if (!trie) return;
+    const target = dst.trieFor(dst.labelSetId(src.labelSets[labelSet] as LabelSet));
+    target.mergeFrom(trie, frameMap, valueMap);
+  });
+  dst.invalidate();
+}
+
+function indexOfType(types: readonly ValueType[], vt: ValueType): number {
+  return types.findIndex((t) => t.type === vt.type && t.unit === vt.unit);
+}

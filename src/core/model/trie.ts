@@ -1,0 +1,204 @@
+import { growFloat64, growInt32 } from './growable.js';
+
+/**
+ * A prefix tree of call stacks, stored column-wise in typed arrays.
+ *
+ * Stacks are ROOT FIRST: [main, parse, readLine] inserts main under the root,
+ * parse under main, readLine under parse, and adds the sample's values to the
+ * `self` of the readLine node. Node 0 is the root (frame -1); a child's index is
+ * always greater than its parent's, so one backward pass over the nodes
+ * computes the totals.
+ *
+ * Children are found through one open-addressing hash of (parent, frame), so
+ * inserting a stack of depth d is O(d) however wide a node is; the
+ * firstChild/nextSibling lists give the children for traversal.
+ *
+ * Values: `nTypes` per node, at `node * nTypes + t`.
+ */
+export class StackTrie {
+  size = 1;
+  parent: Int32Array;
+  frame: Int32Array;
+  firstChild: Int32Array;
+  nextSibling: Int32Array;
+  self: Float64Array;
+  private totalValues: Float64Array;
+  private totalsValid = true;
+  private table: Int32Array;
+  private mask: number;
+
+  constructor(
+    readonly nTypes: number,
+    capacity = 64,
+  ) {
+    const cap = Math.max(16, capacity);
+    this.parent = new Int32Array(cap);
+    this.frame = new Int32Array(cap);
+    this.firstChild = new Int32Array(cap).fill(-1);
+    this.nextSibling = new Int32Array(cap).fill(-1);
+    this.self = new Float64Array(cap * nTypes);
+    this.totalValues = new Float64Array(0);
+    this.parent[0] = -1;
+    this.frame[0] = -1;
+    let tableSize = 32;
+    while (tableSize < cap * 2) tableSize *= 2;
+    this.table = new Int32Array(tableSize);
+    this.mask = tableSize - 1;
+  }
+
+  private static slot(parent: number, frame: number): number {
+    return (Math.imul(parent, 0x9e3779b1) ^ Math.imul(frame + 1, 0x85ebca77)) >>> 0;
+  }
+
+  /** The child of `parent` for `frame`, or -1. */
+  find(parent: number, frame: number): number {
+    const { table, mask } = this;
+    let i = StackTrie.slot(parent, frame) & mask;
+    for (;;) {
+      const n = (table[i] as number) - 1;
+      if (n < 0) return -1;
+      if (this.frame[n] === frame && this.parent[n] === parent) return n;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** The child of `parent` for `frame`, created if missing. */
+  child(parent: number, frame: number): number {
+    let i = StackTrie.slot(parent, frame) & this.mask;
+    for (;;) {
+      const n = (this.table[i] as number) - 1;
+      if (n < 0) break;
+      if (this.frame[n] === frame && this.parent[n] === parent) return n;
+      i = (i + 1) & this.mask;
+    }
+    const node = this.size++;
+    if (node >= this.parent.length) this.grow(node + 1);
+    this.parent[node] = parent;
+    this.frame[node] = frame;
+    this.firstChild[node] = -1;
+    this.nextSibling[node] = this.firstChild[parent] as number;
+    this.firstChild[parent] = node;
+    this.totalsValid = false;
+    if (this.size * 2 > this.table.length) this.rehash();
+    else this.table[i] = node + 1;
+    return node;
+  }
+
+  private grow(min: number): void {
+    this.parent = growInt32(this.parent, min);
+    this.frame = growInt32(this.frame, min);
+    const oldLen = this.firstChild.length;
+    this.firstChild = growInt32(this.firstChild, min);
+    this.firstChild.fill(-1, oldLen);
+    this.nextSibling = growInt32(this.nextSibling, min);
+    this.nextSibling.fill(-1, oldLen);
+    this.self = growFloat64(this.self, this.parent.length * this.nTypes);
+  }
+
+  private rehash(): void {
+    const size = this.table.length * 2;
+    const table = new Int32Array(size);
+    const mask = size - 1;
+    for (let n = 1; n < this.size; n++) {
+      let i = StackTrie.slot(this.parent[n] as number, this.frame[n] as number) & mask;
+      while (table[i] !== 0) i = (i + 1) & mask;
+      table[i] = n + 1;
+    }
+    this.table = table;
+    this.mask = mask;
+  }
+
+  /** Inserts frames[start..end) (root first) and returns the leaf node. */
+  insert(frames: ArrayLike<number>, start: number, end: number): number {
+    let node = 0;
+    for (let i = start; i < end; i++) node = this.child(node, frames[i] as number);
+    return node;
+  }
+
+  /** Inserts frames[start..end) read backwards (leaf first in the array) and returns the leaf node. */
+  insertReversed(frames: ArrayLike<number>, start: number, end: number): number {
+    let node = 0;
+    for (let i = end - 1; i >= start; i--) node = this.child(node, frames[i] as number);
+    return node;
+  }
+
+  /** Adds `value` to value type `t` of `node`'s self. */
+  addSelf(node: number, t: number, value: number): void {
+    this.self[node * this.nTypes + t] += value;
+    this.totalsValid = false;
+  }
+
+  selfOf(node: number, t: number): number {
+    return this.self[node * this.nTypes + t] as number;
+  }
+
+  /** Totals (self plus all descendants), computed on first use after a change. */
+  get total(): Float64Array {
+    if (!this.totalsValid) this.computeTotals();
+    return this.totalValues;
+  }
+
+  totalOf(node: number, t: number): number {
+    return this.total[node * this.nTypes + t] as number;
+  }
+
+  private computeTotals(): void {
+    const k = this.nTypes;
+    const total = new Float64Array(this.size * k);
+    total.set(this.self.subarray(0, this.size * k));
+    for (let n = this.size - 1; n > 0; n--) {
+      const p = (this.parent[n] as number) * k;
+      const c = n * k;
+      for (let t = 0; t < k; t++) total[p + t] += total[c + t] as number;
+    }
+    this.totalValues = total;
+    this.totalsValid = true;
+  }
+
+  /** Depth of a node (the root is 0). */
+  depth(node: number): number {
+    let d = 0;
+    for (let n = node; n > 0; n = this.parent[n] as number) d++;
+    return d;
+  }
+
+  /** The frames from the root to `node`, root first. */
+  stackOf(node: number): number[] {
+    const out: number[] = [];
+    for (let n = node; n > 0; n = this.parent[n] as number) out.push(this.frame[n] as number);
+    return out.reverse();
+  }
+
+  /** Children of a node as an array (allocates; for writers and reports, not hot loops). */
+  children(node: number): number[] {
+    const out: number[] = [];
+    for (let c = this.firstChild[node] as number; c >= 0; c = this.nextSibling[c] as number) out.push(c);
+    return out;
+  }
+
+  /**
+   * Adds every node's self values of `src` into this trie, mapping src frames
+   * through `frameMap` (identity when omitted). Linear in the size of `src`.
+   * `valueMap[t]` is the column of this trie that src column t goes to (-1 drops it).
+   */
+  mergeFrom(src: StackTrie, frameMap?: ArrayLike<number>, valueMap?: ArrayLike<number>): void {
+    const map = new Int32Array(src.size);
+    const sk = src.nTypes;
+    const dk = this.nTypes;
+    for (let n = 0; n < src.size; n++) {
+      let dst = 0;
+      if (n > 0) {
+        const f = src.frame[n] as number;
+        dst = this.child(map[src.parent[n] as number] as number, frameMap ? (frameMap[f] as number) : f);
+      }
+      map[n] = dst;
+      for (let t = 0; t < sk; t++) {
+        const v = src.self[n * sk + t] as number;
+        if (v === 0) continue;
+        const dt = valueMap ? (valueMap[t] as number) : t;
+        if (dt >= 0) this.self[dst * dk + dt] += v;
+      }
+    }
+    this.totalsValid = false;
+  }
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { foldedLines } from '../src/core/formats/folded.js';
+import { corpus, pyro, readBytes, readFile } from './helpers.js';
+
+describe('folded reader', () => {
+  it('aggregates stacks and keeps fractional counts', async () => {
+    const p = await readBytes('t.folded', 'a;b;c 3\na;b 2\na;b;c 1\na;d 1.5\n');
+    expect(foldedLines(p, 0)).toEqual(['a;b 2', 'a;b;c 4', 'a;d 1.5']);
+    expect(p.totals()).toEqual([7.5]);
+  });
+
+  it('reads CRLF and UTF-16 LE/BE files to the same stacks as the plain one', async () => {
+    const plain = foldedLines(await readFile(corpus('speedscope-samples/stackcollapse/simple.txt')), 0);
+    expect(plain.length).toBeGreaterThan(0);
+    for (const name of ['simple-crlf.txt', 'simple-utf16-le.txt', 'simple-utf16-be.txt']) {
+      const p = await readFile(corpus('speedscope-samples/stackcollapse', name));
+      expect(foldedLines(p, 0), name).toEqual(plain);
+    }
+  });
+
+  it('skips invalid lines with one counted warning', async () => {
+    const p = await readFile(corpus('speedscope-samples/stackcollapse/simple-with-invalids.txt'));
+    expect(p.warnings).toHaveLength(1);
+    expect(p.warnings[0]).toMatch(/skipped \d+ invalid line/);
+    expect(p.sampleCount).toBeGreaterThan(0);
+  });
+
+  it('merges several inputs on the command line', () => {
+    const dir = corpus('folded/multiple-inputs');
+    const r = pyro([
+      'convert',
+      `${dir}/perf-vertx-stacks-01-collapsed-all-unsorted-1.txt`,
+      `${dir}/perf-vertx-stacks-01-collapsed-all-unsorted-2.txt`,
+    ]);
+    expect(r.status).toBe(0);
+    const whole = pyro(['convert', corpus('folded/unsorted-input/perf-vertx-stacks-01-collapsed-all-unsorted.txt')]);
+    expect(r.stdout).toBe(whole.stdout);
+  });
+});
