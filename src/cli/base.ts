@@ -1,7 +1,12 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { Chalk, type ChalkInstance } from 'chalk';
+import { SingleBar } from 'cli-progress';
 import { EXIT, PyroError } from '../core/errors.js';
+import { loadProfile } from '../core/input.js';
+import type { ProgressCallback } from '../core/io/source.js';
+import { applyFilters } from '../core/model/filter.js';
 import type { Profile } from '../core/model/profile.js';
+import { filterOptions, perfOptions } from './flags.js';
 
 export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 error (bad input, missing file), 2 usage error.';
 
@@ -47,9 +52,55 @@ export abstract class PyroCommand extends Command {
     return new Chalk({ level: on ? 1 : 0 });
   }
 
+  /**
+   * The inputs of a command as one Profile: read (with a progress bar for big
+   * inputs), merged, filtered by the filter flags, warnings printed.
+   */
+  protected async readInputs(inputs: string[], flags: Record<string, unknown>): Promise<Profile> {
+    const bar = this.progress('reading');
+    let loaded: Profile;
+    try {
+      loaded = await loadProfile(inputs, {
+        perf: perfOptions(flags),
+        inputFormat: flags['input-format'] as string | undefined,
+        onProgress: bar.onProgress,
+      });
+    } finally {
+      bar.done();
+    }
+    const profile = applyFilters(loaded, filterOptions(flags));
+    if (!this.jsonEnabled()) this.printWarnings(profile);
+    return profile;
+  }
+
   /** Prints a profile's reader warnings on stderr. */
   protected printWarnings(profile: Profile): void {
     for (const w of profile.warnings) process.stderr.write(`pyro: warning: ${w}\n`);
+  }
+
+  /**
+   * A progress bar on stderr for inputs worth waiting for (over 32 MB), only
+   * when stderr is a terminal. Call the returned `done` when the work is over.
+   */
+  protected progress(label: string): { onProgress: ProgressCallback | undefined; done: () => void } {
+    if (!process.stderr.isTTY || process.env.CI) return { onProgress: undefined, done: () => {} };
+    let bar: SingleBar | undefined;
+    return {
+      onProgress: (read, total) => {
+        if (total === undefined || total < 32e6) return;
+        if (!bar) {
+          bar = new SingleBar({
+            stream: process.stderr,
+            format: `${label} [{bar}] {percentage}% | {value}/{total} MB`,
+            hideCursor: true,
+            clearOnComplete: true,
+          });
+          bar.start(Math.round(total / 1e6), 0);
+        }
+        bar.update(Math.round(read / 1e6));
+      },
+      done: () => bar?.stop(),
+    };
   }
 
   /** Writes to stdout, waiting for the pipe to drain. */

@@ -1,10 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES_HELP, PyroCommand } from '../cli/base.js';
-import { filterFlags, filterOptions, granularityFlag, inputFlags, perfOptions } from '../cli/flags.js';
+import { filterFlags, granularityFlag, inputFlags } from '../cli/flags.js';
 import { PyroError } from '../core/errors.js';
-import { loadProfile } from '../core/input.js';
-import { applyFilters, resolveValue } from '../core/model/filter.js';
+import { resolveValue } from '../core/model/filter.js';
 import { writerFor } from '../core/output.js';
 
 export default class Convert extends PyroCommand {
@@ -39,11 +38,7 @@ export default class Convert extends PyroCommand {
     if (writer.id === 'pprof' && !flags.output && process.stdout.isTTY) {
       throw new PyroError('pprof is binary: write it to a file with -o FILE.pb.gz, or pipe stdout');
     }
-    const profile = applyFilters(
-      await loadProfile(argv as string[], { perf: perfOptions(flags), inputFormat: flags['input-format'] }),
-      filterOptions(flags),
-    );
-    this.printWarnings(profile);
+    const profile = await this.readInputs(argv as string[], flags);
     const data = (writer.write as NonNullable<typeof writer.write>)(profile, {
       valueIndex: resolveValue(profile, flags.value),
     });

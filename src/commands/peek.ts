@@ -1,10 +1,9 @@
 import { Args } from '@oclif/core';
 import { EXIT_CODES_HELP, PyroCommand } from '../cli/base.js';
-import { filterFlags, filterOptions, granularityFlag, inputFlags, perfOptions } from '../cli/flags.js';
+import { filterFlags, granularityFlag, inputFlags } from '../cli/flags.js';
 import { plainTable } from '../cli/table.js';
 import { PyroError } from '../core/errors.js';
-import { loadProfile } from '../core/input.js';
-import { applyFilters, resolveValue } from '../core/model/filter.js';
+import { resolveValue } from '../core/model/filter.js';
 import { type PeekReport, peek } from '../core/report/peek.js';
 import { formatValue } from '../core/units.js';
 
@@ -27,11 +26,7 @@ export default class Peek extends PyroCommand {
   async run(): Promise<PeekReport> {
     const { args, argv, flags } = await this.parse(Peek);
     const inputs = (argv as string[]).slice(1);
-    const profile = applyFilters(
-      await loadProfile(inputs, { perf: perfOptions(flags), inputFormat: flags['input-format'] }),
-      filterOptions(flags),
-    );
-    if (!this.jsonEnabled()) this.printWarnings(profile);
+    const profile = await this.readInputs(inputs, flags);
     const report = peek(profile, args.regex, resolveValue(profile, flags.value));
     if (report.entries.length === 0)
       throw new PyroError(`peek: no function matches ${args.regex}; try \`pyro top\` to see the names`);

@@ -1,9 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES_HELP, PyroCommand } from '../cli/base.js';
-import { filterFlags, filterOptions, granularityFlag, inputFlags, perfOptions } from '../cli/flags.js';
+import { filterFlags, granularityFlag, inputFlags } from '../cli/flags.js';
 import { plainTable } from '../cli/table.js';
-import { loadProfile } from '../core/input.js';
-import { applyFilters, resolveValue } from '../core/model/filter.js';
+import { resolveValue } from '../core/model/filter.js';
 import { type StackTable, type TopTable, topStacks, topTable } from '../core/report/top.js';
 import { formatValue } from '../core/units.js';
 
@@ -33,12 +32,7 @@ export default class Top extends PyroCommand {
 
   async run(): Promise<TopTable | StackTable> {
     const { argv, flags } = await this.parse(Top);
-    const loaded = await loadProfile(argv as string[], {
-      perf: perfOptions(flags),
-      inputFormat: flags['input-format'],
-    });
-    const profile = applyFilters(loaded, filterOptions(flags));
-    if (!this.jsonEnabled()) this.printWarnings(profile);
+    const profile = await this.readInputs(argv as string[], flags);
     const options = {
       valueIndex: resolveValue(profile, flags.value),
       sort: flags.sort as 'self' | 'total',

@@ -25,16 +25,22 @@ export interface Source {
 
 const GZIP = [0x1f, 0x8b];
 
+/** Called as the raw bytes of an input are read (for progress bars). `total` is undefined for stdin. */
+export type ProgressCallback = (bytesRead: number, total: number | undefined) => void;
+
 /** Opens a file path, or "-" for standard input. */
-export async function openSource(path: string): Promise<Source> {
+export async function openSource(path: string, onProgress?: ProgressCallback): Promise<Source> {
   const name = path === '-' ? 'stdin' : path;
   let raw: AsyncIterable<Buffer>;
+  let size: number | undefined;
   if (path === '-') {
     raw = process.stdin as AsyncIterable<Buffer>;
   } else {
     let isFile: boolean;
     try {
-      isFile = statSync(path).isFile();
+      const st = statSync(path);
+      isFile = st.isFile();
+      size = st.size;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       throw new PyroError(
@@ -44,7 +50,17 @@ export async function openSource(path: string): Promise<Source> {
     if (!isFile) throw new PyroError(`${path}: not a regular file`);
     raw = createReadStream(path, { highWaterMark: 1 << 20 });
   }
+  if (onProgress) raw = counted(raw, size, onProgress);
   return decodeSource(name, path === '-' ? undefined : path, raw);
+}
+
+async function* counted(raw: AsyncIterable<Buffer>, total: number | undefined, onProgress: ProgressCallback) {
+  let read = 0;
+  for await (const c of raw) {
+    read += c.length;
+    onProgress(read, total);
+    yield c;
+  }
 }
 
 /** A source over bytes already in memory (tests, HTTP bodies, child outputs). */
