@@ -6,7 +6,7 @@ import { loadProfile } from '../core/input.js';
 import type { ProgressCallback } from '../core/io/source.js';
 import { applyFilters } from '../core/model/filter.js';
 import type { Profile } from '../core/model/profile.js';
-import { filterOptions, perfOptions } from './flags.js';
+import { filterOptions, loadOptions } from './flags.js';
 
 export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 error (bad input, missing file), 2 usage error.';
 
@@ -60,11 +60,7 @@ export abstract class PyroCommand extends Command {
     const bar = this.progress('reading');
     let loaded: Profile;
     try {
-      loaded = await loadProfile(inputs, {
-        perf: perfOptions(flags),
-        inputFormat: flags['input-format'] as string | undefined,
-        onProgress: bar.onProgress,
-      });
+      loaded = await loadProfile(inputs, { ...loadOptions(flags), onProgress: bar.onProgress });
     } finally {
       bar.done();
     }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import type { PerfScriptOptions } from '../core/formats/types.js';
+import type { LoadOptions } from '../core/input.js';
 import type { FilterOptions, Granularity } from '../core/model/filter.js';
 
 /** Flags of every command that reads profiles: input format and the perf script options. */
@@ -67,7 +68,16 @@ export const granularityFlag = {
 
 type Parsed = Record<string, unknown>;
 
-export function perfOptions(f: Parsed): Partial<PerfScriptOptions> {
+/** How the input flags read: the format override, perf script and DTrace options. */
+export function loadOptions(f: Parsed): LoadOptions {
+  return {
+    inputFormat: f['input-format'] as string | undefined,
+    perf: perfOptions(f),
+    dtrace: { includeOffset: Boolean(f['include-offset']) },
+  };
+}
+
+function perfOptions(f: Parsed): Partial<PerfScriptOptions> {
   return {
     pid: Boolean(f.pid),
     tid: Boolean(f.tid),

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { EXIT_CODES_HELP, PyroCommand } from '../cli/base.js';
-import { inputFlags, perfOptions } from '../cli/flags.js';
+import { inputFlags, loadOptions } from '../cli/flags.js';
 import { loadOne } from '../core/input.js';
 import { describeProfile, type ProfileInfo } from '../core/report/info.js';
 
@@ -20,7 +20,7 @@ export default class Info extends PyroCommand {
     const { argv, flags } = await this.parse(Info);
     const out: ProfileInfo[] = [];
     for (const input of argv as string[]) {
-      const profile = await loadOne(input, { perf: perfOptions(flags), inputFormat: flags['input-format'] });
+      const profile = await loadOne(input, loadOptions(flags));
       if (!this.jsonEnabled()) this.printWarnings(profile);
       out.push(describeProfile(input, profile));
     }

@@ -26,8 +26,15 @@ export interface PerfScriptOptions {
   allEvents: boolean;
 }
 
+/** The options of `stackcollapse.pl` / inferno's collapse-dtrace. */
+export interface DtraceOptions {
+  /** Keep the `+0x12` offsets of every frame but the leaf (inferno's --includeoffset). */
+  includeOffset: boolean;
+}
+
 export interface ReadOptions {
   perf?: Partial<PerfScriptOptions>;
+  dtrace?: Partial<DtraceOptions>;
 }
 
 export interface WriteOptions {

@@ -15,6 +15,8 @@ export type Granularity = 'frame' | 'function' | 'line' | 'file' | 'module';
  *   hide=a       gives [main, b, c]             show=a|c  gives [a, a, c]
  *   pruneFrom=a  gives [main, a, b, a] (cut below the deepest match, which is kept)
  *   collapseRecursion: [main, a, a, b] becomes [main, a, b]
+ * As in pprof, a sample left with no frame by hide/show is dropped, and
+ * prune-from looks only at the frames hide/show leave.
  */
 export interface FilterOptions {
   focus?: string[];
@@ -93,7 +95,8 @@ function filterTrie(src: StackTrie, dst: StackTrie, f: TrieFilter): void {
     focused[i] = focused[p] || (f.focus ? (f.focus[fr] as number) : 0);
     dropped[i] = dropped[p] || (f.ignore ? (f.ignore[fr] as number) : 0);
     keep[i] = dropped[i] ? 0 : f.focus ? (focused[i] as number) : 1;
-    prunePoint[i] = f.prune?.[fr] ? i : (prunePoint[p] as number);
+    // As in pprof, prune-from looks at the frames hide/show leave.
+    prunePoint[i] = f.prune?.[fr] && !isHidden(f, fr) ? i : (prunePoint[p] as number);
   }
   const chain: number[] = [];
   const ensure = (target: number): number => {
@@ -106,9 +109,8 @@ function filterTrie(src: StackTrie, dst: StackTrie, f: TrieFilter): void {
       const c = chain.pop() as number;
       const pm = map[src.parent[c] as number] as number;
       const fr = src.frame[c] as number;
-      const hidden = (f.hide && f.hide[fr]) || (f.show && !f.show[fr]);
       const mapped = f.frameMap[fr] as number;
-      map[c] = hidden || (f.collapse && dst.frame[pm] === mapped) ? pm : dst.child(pm, mapped);
+      map[c] = isHidden(f, fr) || (f.collapse && dst.frame[pm] === mapped) ? pm : dst.child(pm, mapped);
     }
     return map[target] as number;
   };
@@ -119,11 +121,17 @@ function filterTrie(src: StackTrie, dst: StackTrie, f: TrieFilter): void {
     if (!any) continue;
     const pp = prunePoint[i] as number;
     const d = ensure(pp >= 0 ? pp : i);
+    // As in pprof, a sample whose frames are all hidden is dropped.
+    if (d === 0 && i !== 0) continue;
     for (let t = 0; t < k; t++) {
       const v = src.self[i * k + t] as number;
       if (v !== 0) dst.addSelf(d, t, v);
     }
   }
+}
+
+function isHidden(f: TrieFilter, frame: number): boolean {
+  return Boolean(f.hide?.[frame] || (f.show && !f.show[frame]));
 }
 
 /** One flag per frame: does its name match any of the patterns? */

@@ -23,7 +23,7 @@ export class StackTrie {
   nextSibling: Int32Array;
   self: Float64Array;
   private totalValues: Float64Array;
-  private totalsValid = true;
+  private totalsValid = false;
   private table: Int32Array;
   private mask: number;
 
