@@ -35,6 +35,12 @@ describe('dtrace reader: corpus', () => {
     expect(`${foldedLines(p, 0).join('\n')}\n`).toBe(expected('dtrace-example-offsets.txt'));
   });
 
+  it('pyro convert --include-offset equals results/dtrace-example-offsets.txt', () => {
+    const r = pyro(['convert', '--include-offset', dir('example-dtrace-stacks.txt')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(expected('dtrace-example-offsets.txt'));
+  });
+
   it("removes only the leaf's own offset, not its caller's when the leaf has none (FlameGraph issue 202)", async () => {
     // stackcollapse.pl strips the last "+..." of the joined stack, which eats
     // "+0x96;genunix`segvn_fault" when the leaf has no offset (results/*.orig

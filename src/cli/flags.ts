@@ -25,6 +25,10 @@ export const inputFlags = {
     description: 'perf script: read every event, one value type each',
     helpGroup: 'PERF SCRIPT',
   }),
+  'include-offset': Flags.boolean({
+    description: "DTrace: keep function offsets (+0x12), except the leaf's",
+    helpGroup: 'DTRACE',
+  }),
 };
 
 /** Flags that filter and regroup the samples, with pprof's meanings. */
