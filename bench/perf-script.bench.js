@@ -1,0 +1,81 @@
+// perf script -> folded: pyro against FlameGraph's stackcollapse-perf.pl (target: >= 10x its throughput),
+// peak RSS on a ~1 GB input (target: under 300 MB, flat with input size), and reading through stdin.
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { CORPUS, fmt, mb, measure, OUT, PYRO, RUNS, table } from './lib.js';
+
+const MB = Number(process.env.BENCH_PERF_MB ?? 150);
+const BIG_MB = Number(process.env.BENCH_PERF_BIG_MB ?? 1000);
+
+/** The example capture inferno's comparison uses, repeated to about `size` MB. */
+async function repeated(size) {
+  const file = join(OUT, `perf-script-${size}mb.txt`);
+  if (existsSync(file)) return file;
+  const one = gunzipSync(readFileSync(join(CORPUS, 'perf-script/flamegraph/example-perf-stacks.txt.gz')));
+  const out = createWriteStream(file);
+  for (let written = 0; written < size * 1e6; written += one.length) {
+    if (!out.write(one)) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise((r) => out.end(r));
+  return file;
+}
+
+/** stackcollapse-perf.pl from $FLAMEGRAPH_DIR or PATH (it is not shipped with pyro). */
+function findPerl() {
+  const dirs = [process.env.FLAMEGRAPH_DIR, ...(process.env.PATH ?? '').split(delimiter)].filter(Boolean);
+  for (const d of dirs) {
+    const f = join(d, 'stackcollapse-perf.pl');
+    if (existsSync(f)) return f;
+  }
+  return undefined;
+}
+
+const file = await repeated(MB);
+const bytes = statSync(file).size;
+const pyroArgs = [PYRO, 'convert', file, '--all', '--to', 'folded'];
+const ours = await measure(process.execPath, pyroArgs);
+const stdin = await measure(process.execPath, [PYRO, 'convert', '-', '--all', '--to', 'folded'], { stdin: file });
+const perl = findPerl();
+const peer = perl ? await measure('perl', [perl, '--all', file]) : undefined;
+if (peer) {
+  // Same answer, or the timing means nothing.
+  const a = spawnSync(process.execPath, pyroArgs, { maxBuffer: 1 << 30 }).stdout;
+  const b = spawnSync('perl', [perl, '--all', file], { maxBuffer: 1 << 30 }).stdout;
+  if (!a.equals(b)) throw new Error('pyro and stackcollapse-perf.pl disagree on the benchmark input');
+}
+const big = await repeated(BIG_MB);
+const bigBytes = statSync(big).size;
+const bigRun = await measure(process.execPath, [PYRO, 'convert', big, '--all', '--to', 'folded']);
+
+const rate = (b, s) => `${fmt(mb(b) / s, 0)} MB/s`;
+const rows = [
+  [
+    '`pyro convert FILE --all --to folded` vs `stackcollapse-perf.pl --all FILE`',
+    `${fmt(mb(bytes), 0)} MB`,
+    `${fmt(ours.seconds)} s (${rate(bytes, ours.seconds)}, ${fmt(ours.rssMB, 0)} MB RSS)`,
+    peer ? `${fmt(peer.seconds)} s (${rate(bytes, peer.seconds)})` : 'peer not found (set FLAMEGRAPH_DIR)',
+    peer ? `${fmt(peer.seconds / ours.seconds, 1)}x` : 'n/a',
+  ],
+  [
+    'pyro through stdin (`convert - < FILE`)',
+    `${fmt(mb(bytes), 0)} MB`,
+    `${fmt(stdin.seconds)} s (${rate(bytes, stdin.seconds)}, ${fmt(stdin.rssMB, 0)} MB RSS)`,
+    '',
+    '',
+  ],
+  [
+    'pyro on a large input: peak RSS',
+    `${fmt(mb(bigBytes), 0)} MB`,
+    `${fmt(bigRun.seconds)} s (${rate(bigBytes, bigRun.seconds)}, ${fmt(bigRun.rssMB, 0)} MB RSS)`,
+    '',
+    'target: < 300 MB RSS',
+  ],
+];
+console.log(table(['case', 'input size', 'pyro median', 'peer median', 'ratio'], rows));
+console.log(
+  `\nCommands (${RUNS} runs each, medians; target >= 10x): \`node bin/run.js convert ${file} --all --to folded\`, ` +
+    `\`perl ${perl ?? '$FLAMEGRAPH_DIR/stackcollapse-perf.pl'} --all ${file}\`, stdin: \`node bin/run.js convert - --all --to folded < ${file}\`. ` +
+    `Input: example-perf-stacks.txt.gz repeated (BENCH_PERF_MB=${MB}, BENCH_PERF_BIG_MB=${BIG_MB}).\n`,
+);
