@@ -36,6 +36,7 @@ export const unsupportedFormats: ProfileFormat[] = [
   }),
   unsupported('ghc-prof', 'GHC profile (.prof)', ['.prof'], (h) => {
     const t = h.toString('latin1', 0, Math.min(h.length, 4096));
-    return /total time\s*=/.test(t) && /total alloc\s*=/.test(t);
+    // The text report of `+RTS -p`, or the JSON one of `+RTS -pj`.
+    return (/total time\s*=/.test(t) && /total alloc\s*=/.test(t)) || jsonHas(h, 'cost_centres', 'total_ticks');
   }),
 ];
