@@ -23,7 +23,10 @@ export function timeCommand(cmd, args, { stdin, env } = {}) {
   const bin = useTime ? '/usr/bin/time' : cmd;
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(bin, argv, { stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(bin, argv, {
+      stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     if (stdin) {
@@ -45,7 +48,11 @@ export async function measure(cmd, args, options) {
   const runs = [];
   for (let i = 0; i < RUNS; i++) runs.push(await timeCommand(cmd, args, options));
   const times = runs.map((r) => r.seconds).sort((a, b) => a - b);
-  return { seconds: times[Math.floor(times.length / 2)], rssMB: Math.max(...runs.map((r) => r.rssMB)), runs: runs.length };
+  return {
+    seconds: times[Math.floor(times.length / 2)],
+    rssMB: Math.max(...runs.map((r) => r.rssMB)),
+    runs: runs.length,
+  };
 }
 
 export function table(head, rows) {

@@ -12,7 +12,10 @@ const files = readdirSync(join(ROOT, 'bench'))
 const sections = [];
 for (const f of files) {
   process.stderr.write(`\n== ${f}\n`);
-  const r = spawnSync(process.execPath, [join(ROOT, 'bench', f)], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench', f)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 26,
+  });
   const out = r.stdout.toString();
   process.stdout.write(out);
   sections.push(`## ${f}\n\n${out}${r.status === 0 ? '' : `\n(exited ${r.status})\n`}`);
