@@ -16,6 +16,25 @@ describe('the command line', () => {
     });
   }
 
+  it('keeps its command and flag surface (update the snapshot deliberately: vitest -u)', () => {
+    const surface = Object.fromEntries(
+      Object.entries(COMMANDS).map(([id, cmd]) => [
+        id,
+        {
+          args: Object.keys(cmd.args ?? {}),
+          flags: Object.entries({ ...cmd.baseFlags, ...cmd.flags })
+            .map(
+              ([name, f]) =>
+                `${name}${(f as { char?: string }).char ? ` (-${(f as { char?: string }).char})` : ''}: ${(f as { type: string }).type}`,
+            )
+            .sort(),
+          json: Boolean(cmd.enableJsonFlag),
+        },
+      ]),
+    );
+    expect(surface).toMatchSnapshot();
+  });
+
   it('offers --json on every command that prints data', () => {
     for (const id of ['info', 'top', 'peek']) {
       expect(COMMANDS[id as keyof typeof COMMANDS].enableJsonFlag, id).toBe(true);
