@@ -1,5 +1,14 @@
 import { growFloat64, growInt32 } from './growable.js';
 
+/** The columns of a trie that merging reads: a StackTrie, or a trie decoded from the store. */
+export interface TrieColumns {
+  readonly size: number;
+  readonly nTypes: number;
+  readonly parent: Int32Array;
+  readonly frame: Int32Array;
+  readonly self: Float64Array;
+}
+
 /**
  * A prefix tree of call stacks, stored column-wise in typed arrays.
  *
@@ -181,7 +190,7 @@ export class StackTrie {
    * through `frameMap` (identity when omitted). Linear in the size of `src`.
    * `valueMap[t]` is the column of this trie that src column t goes to (-1 drops it).
    */
-  mergeFrom(src: StackTrie, frameMap?: ArrayLike<number>, valueMap?: ArrayLike<number>): void {
+  mergeFrom(src: TrieColumns, frameMap?: ArrayLike<number>, valueMap?: ArrayLike<number>): void {
     const map = new Int32Array(src.size);
     const sk = src.nTypes;
     const dk = this.nTypes;

@@ -1,0 +1,200 @@
+// The store's trie blob: a compact binary form of our own (no external spec).
+//
+//   u8      kind: 1 = values are unsigned varints, 2 = values are float64 LE
+//   varint  nTypes (value columns)
+//   varint  node count, the root excluded
+//   values  the root's self values (nTypes of them)
+//   nodes   in preorder, each: varint (up << 1 | has values), varint frame,
+//           then nTypes values if it has any non-zero one (most inner nodes have none)
+//           (up = depth of the previous node + 1 - depth of this one, so a
+//            first child is 0 and the parent is found on the current path)
+//   u32 LE  CRC-32 of every byte before it
+//
+// Frames are ids into the store-wide frame table. Varints are LEB128 over
+// integers up to 2^53, so integer sample values (counts, nanoseconds, bytes)
+// are stored exactly; a trie with any other value is stored as float64.
+// Subtrees whose values are all zero are left out.
+import { crc32 } from 'node:zlib';
+import type { StackTrie, TrieColumns } from '../model/trie.js';
+
+const INTEGERS = 1;
+const FLOATS = 2;
+const MAX_VARINT = 2 ** 53;
+
+/** A blob that fails its checksum or does not parse; the store names the series and time. */
+export class CodecError extends Error {}
+
+/** A trie decoded from a blob: columns in preorder (a parent before its children), ready for mergeFrom. */
+export interface DecodedTrie extends TrieColumns {
+  parent: Int32Array;
+  frame: Int32Array;
+  self: Float64Array;
+}
+
+let scratch = Buffer.allocUnsafe(1 << 16);
+
+function ensure(pos: number, more: number): void {
+  if (pos + more <= scratch.length) return;
+  let n = scratch.length * 2;
+  while (n < pos + more) n *= 2;
+  const next = Buffer.allocUnsafe(n);
+  scratch.copy(next, 0, 0, pos);
+  scratch = next;
+}
+
+function writeVarint(buf: Buffer, pos: number, v: number): number {
+  if (v < 0x80000000) {
+    while (v >= 0x80) {
+      buf[pos++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+  } else {
+    while (v >= 0x80) {
+      buf[pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+/**
+ * Encodes the columns `columns` of a trie (every column when omitted), with its
+ * frames mapped through `frameMap` (identity when omitted).
+ */
+export function encodeTrie(trie: StackTrie, columns?: readonly number[], frameMap?: ArrayLike<number>): Buffer {
+  const k = trie.nTypes;
+  const cols = columns ?? Array.from({ length: k }, (_, i) => i);
+  const nc = cols.length;
+  const { self, parent, firstChild, nextSibling, frame } = trie;
+  // keep[n]: some value in n's subtree is non-zero (children come after parents, so one backward pass).
+  const keep = new Uint8Array(trie.size);
+  let integers = true;
+  for (let n = trie.size - 1; n >= 0; n--) {
+    for (let c = 0; c < nc; c++) {
+      const v = self[n * k + (cols[c] as number)] as number;
+      if (v !== 0) {
+        keep[n] = 1;
+        if (integers && !(Number.isInteger(v) && v > 0 && v < MAX_VARINT)) integers = false;
+      }
+    }
+    if (keep[n] && n > 0) keep[parent[n] as number] = 1;
+  }
+  let kept = 0;
+  for (let n = 1; n < trie.size; n++) kept += keep[n] as number;
+
+  let pos = 0;
+  const valueBytes = integers ? 10 : 8;
+  ensure(0, 32 + nc * valueBytes);
+  scratch[pos++] = integers ? INTEGERS : FLOATS;
+  pos = writeVarint(scratch, pos, nc);
+  pos = writeVarint(scratch, pos, kept);
+  const writeValues = (n: number) => {
+    for (let c = 0; c < nc; c++) {
+      const v = self[n * k + (cols[c] as number)] as number;
+      if (integers) pos = writeVarint(scratch, pos, v);
+      else pos = scratch.writeDoubleLE(v, pos);
+    }
+  };
+  writeValues(0);
+  // Preorder walk with an explicit stack of (node, depth).
+  const stack = new Int32Array(Math.max(16, kept * 2 + 2));
+  let sp = 0;
+  let prevDepth = 0;
+  for (let c = firstChild[0] as number; c >= 0; c = nextSibling[c] as number) {
+    if (keep[c]) {
+      stack[sp++] = c;
+      stack[sp++] = 1;
+    }
+  }
+  const perNode = 20 + nc * valueBytes;
+  while (sp > 0) {
+    const depth = stack[--sp] as number;
+    const n = stack[--sp] as number;
+    ensure(pos, perNode);
+    let has = 0;
+    for (let c = 0; c < nc && !has; c++) if (self[n * k + (cols[c] as number)] !== 0) has = 1;
+    pos = writeVarint(scratch, pos, (prevDepth + 1 - depth) * 2 + has);
+    const f = frame[n] as number;
+    pos = writeVarint(scratch, pos, frameMap ? (frameMap[f] as number) : f);
+    if (has) writeValues(n);
+    prevDepth = depth;
+    for (let c = firstChild[n] as number; c >= 0; c = nextSibling[c] as number) {
+      if (keep[c]) {
+        stack[sp++] = c;
+        stack[sp++] = depth + 1;
+      }
+    }
+  }
+  ensure(pos, 4);
+  scratch.writeUInt32LE(crc32(scratch.subarray(0, pos)), pos);
+  pos += 4;
+  return Buffer.from(scratch.subarray(0, pos));
+}
+
+/** Decodes a blob into typed arrays; a CodecError when it is damaged. */
+export function decodeTrie(blob: Uint8Array): DecodedTrie {
+  if (blob.length < 8) throw new CodecError(`blob of ${blob.length} bytes is too short`);
+  const end = blob.length - 4;
+  const stored = (blob[end] as number) | ((blob[end + 1] as number) << 8) | ((blob[end + 2] as number) << 16);
+  const sum = (stored + (blob[end + 3] as number) * 0x1000000) >>> 0;
+  if (crc32(blob.subarray(0, end)) !== sum) throw new CodecError('checksum mismatch');
+  let pos = 0;
+  const varint = (): number => {
+    if (pos >= end) throw new CodecError('truncated');
+    let b = blob[pos++] as number;
+    if (b < 0x80) return b;
+    let v = b & 0x7f;
+    let mul = 0x80;
+    do {
+      if (pos >= end || mul > MAX_VARINT) throw new CodecError('bad varint');
+      b = blob[pos++] as number;
+      v += (b & 0x7f) * mul;
+      mul *= 0x80;
+    } while (b >= 0x80);
+    return v;
+  };
+  const kind = blob[pos++];
+  if (kind !== INTEGERS && kind !== FLOATS) throw new CodecError(`unknown kind ${kind}`);
+  const nTypes = varint();
+  const nodes = varint();
+  // Each node takes at least two bytes: a count beyond that is damage.
+  if (nTypes < 1 || nodes * 2 > end) throw new CodecError('bad header');
+  const size = nodes + 1;
+  const parent = new Int32Array(size);
+  const frame = new Int32Array(size);
+  const self = new Float64Array(size * nTypes);
+  const view = kind === FLOATS ? new DataView(blob.buffer, blob.byteOffset, blob.byteLength) : undefined;
+  const readValues = (n: number) => {
+    for (let t = 0; t < nTypes; t++) {
+      if (view) {
+        if (pos + 8 > end) throw new CodecError('truncated');
+        self[n * nTypes + t] = view.getFloat64(pos, true);
+        pos += 8;
+      } else self[n * nTypes + t] = varint();
+    }
+  };
+  parent[0] = -1;
+  frame[0] = -1;
+  readValues(0);
+  // path[d] = the node at depth d on the current root-to-node path.
+  let path = new Int32Array(64);
+  let depth = 0;
+  for (let n = 1; n < size; n++) {
+    const head = varint();
+    const up = Math.floor(head / 2);
+    if (up > depth) throw new CodecError('bad tree shape');
+    depth = depth + 1 - up;
+    if (depth >= path.length) {
+      const p = new Int32Array(path.length * 2);
+      p.set(path);
+      path = p;
+    }
+    path[depth] = n;
+    parent[n] = path[depth - 1] as number;
+    frame[n] = varint();
+    if (head & 1) readValues(n);
+  }
+  if (pos !== end) throw new CodecError('trailing bytes');
+  return { size, nTypes, parent, frame, self };
+}

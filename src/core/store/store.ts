@@ -1,0 +1,710 @@
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { PyroError } from '../errors.js';
+import { Profile, type ValueType } from '../model/profile.js';
+import { StackTrie, type TrieColumns } from '../model/trie.js';
+import type { Selector } from '../query/selector.js';
+import { CodecError, decodeTrie, encodeTrie } from './codec.js';
+import { bucketMs, bucketOf, KEPT_LEVEL, LEVELS, planRange } from './levels.js';
+import { APP_LABEL, matchSeries } from './match.js';
+import { Symbols } from './symbols.js';
+import type { IngestOptions, IngestResult, ProfileStore, SeriesInfo, TimeRange } from './types.js';
+
+export { matchSeries, resolveStoreDir } from './match.js';
+
+export const DB_FILE = 'pyro.db';
+/** The length given to a profile whose format records none (most text formats). */
+export const DEFAULT_DURATION_MS = 10_000;
+const BUSY_TIMEOUT_MS = 60_000;
+
+/**
+ * Schema migrations, in order; PRAGMA user_version is the number applied.
+ * Never edit one that has shipped: append the next.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT;
+   CREATE TABLE strings (id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE) STRICT;
+   CREATE TABLE frames (id INTEGER PRIMARY KEY, name INTEGER NOT NULL, file INTEGER NOT NULL,
+     line INTEGER NOT NULL, module INTEGER NOT NULL, UNIQUE (name, file, line, module)) STRICT;
+   -- labels: canonical JSON of the sorted label pairs, service_name included.
+   CREATE TABLE series (id INTEGER PRIMARY KEY, app TEXT NOT NULL, type TEXT NOT NULL, unit TEXT NOT NULL,
+     labels TEXT NOT NULL, UNIQUE (type, unit, labels)) STRICT;
+   -- One row per ingested profile and series: [t, until), the total of its value, its trie.
+   CREATE TABLE profiles (id INTEGER PRIMARY KEY, series INTEGER NOT NULL, t INTEGER NOT NULL,
+     until INTEGER NOT NULL, total REAL NOT NULL, blob BLOB NOT NULL) STRICT;
+   CREATE INDEX profiles_by_time ON profiles (series, t);
+   -- Pre-merged tries per series, level and bucket (see levels.ts). A bucket of one
+   -- profile points to it (ref) instead of holding a copy of its trie.
+   CREATE TABLE buckets (id INTEGER PRIMARY KEY, series INTEGER NOT NULL, level INTEGER NOT NULL,
+     bucket INTEGER NOT NULL, count INTEGER NOT NULL, total REAL NOT NULL, ref INTEGER, blob BLOB,
+     UNIQUE (series, level, bucket)) STRICT;`,
+];
+export const STORE_VERSION = MIGRATIONS.length;
+
+interface SeriesRow {
+  id: number;
+  app: string;
+  type: string;
+  unit: string;
+  labels: string;
+}
+
+interface BucketRow {
+  id: number;
+  bucket: number;
+  count: number;
+  total: number;
+  ref: number | null;
+  blob: Buffer | null;
+}
+
+/** What a level's bucket gains or loses: n profiles, their total, their merged trie. */
+interface Delta {
+  n: number;
+  total: number;
+  /** Decoded on first use: a new bucket pointing to the profile never needs it. */
+  trie: () => TrieColumns;
+  /** The profile row, when n = 1 (a new bucket then points to it). */
+  ref?: number;
+}
+
+type Series = Omit<SeriesInfo, 'profiles' | 'from' | 'until' | 'total'> & { key: string };
+
+/**
+ * The local profile store: one SQLite database (WAL) in a directory. Series
+ * are a value type plus labels (service_name among them); each ingested
+ * profile is one row per series it feeds, and every level's bucket is kept up
+ * to date in the same transaction, so a query merges O(log n) blobs.
+ */
+export class Store implements ProfileStore {
+  private readonly symbols: Symbols;
+  private readonly st;
+
+  /** Set when the store file is damaged and was opened from a salvage copy (reads only). */
+  damage: string | undefined;
+
+  private constructor(
+    readonly path: string,
+    private readonly db: Database.Database,
+    private readonly salvageDir?: string,
+  ) {
+    this.symbols = new Symbols(db);
+    this.st = {
+      seriesAll: db.prepare<[], SeriesRow>('SELECT id, app, type, unit, labels FROM series'),
+      seriesByKey: db.prepare<[string, string, string], { id: number }>(
+        'SELECT id FROM series WHERE type = ? AND unit = ? AND labels = ?',
+      ),
+      insertSeries: db.prepare<[string, string, string, string]>(
+        'INSERT INTO series (app, type, unit, labels) VALUES (?, ?, ?, ?)',
+      ),
+      seriesStats: db.prepare<[number], { count: number | null; total: number | null }>(
+        `SELECT sum(count) AS count, sum(total) AS total FROM buckets WHERE series = ? AND level = ${LEVELS}`,
+      ),
+      rawSpan: db.prepare<[number], { t: number | null; until: number | null }>(
+        'SELECT min(t) AS t, max(until) AS until FROM profiles WHERE series = ?',
+      ),
+      compactedSpan: db.prepare<[number, number], { lo: number | null; hi: number | null }>(
+        `SELECT min(bucket) AS lo, max(bucket) + 1 AS hi FROM buckets WHERE series = ? AND level = ${KEPT_LEVEL} AND bucket < ?`,
+      ),
+      deleteEmptySeries: db.prepare(
+        `DELETE FROM series WHERE id NOT IN (SELECT series FROM buckets WHERE level = ${LEVELS})`,
+      ),
+      insertProfile: db.prepare<[number, number, number, number, Buffer]>(
+        'INSERT INTO profiles (series, t, until, total, blob) VALUES (?, ?, ?, ?, ?)',
+      ),
+      rawInRange: db.prepare<[number, number, number], { id: number; t: number; until: number; blob: Buffer }>(
+        'SELECT id, t, until, blob FROM profiles WHERE series = ? AND t >= ? AND t < ?',
+      ),
+      rawBlob: db.prepare<[number], { blob: Buffer; t: number }>('SELECT blob, t FROM profiles WHERE id = ?'),
+      moveRaw: db.prepare<[number, number, number, number]>(
+        'UPDATE profiles SET series = ? WHERE series = ? AND t >= ? AND t < ?',
+      ),
+      deleteRaw: db.prepare<[number, number, number]>('DELETE FROM profiles WHERE series = ? AND t >= ? AND t < ?'),
+      bucket: db.prepare<[number, number, number], BucketRow>(
+        'SELECT id, bucket, count, total, ref, blob FROM buckets WHERE series = ? AND level = ? AND bucket = ?',
+      ),
+      bucketsInRange: db.prepare<[number, number, number, number], BucketRow>(
+        'SELECT id, bucket, count, total, ref, blob FROM buckets WHERE series = ? AND level = ? AND bucket >= ? AND bucket < ?',
+      ),
+      insertBucket: db.prepare<[number, number, number, number, number, number | null, Buffer | null]>(
+        'INSERT INTO buckets (series, level, bucket, count, total, ref, blob) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      updateBucket: db.prepare<[number, number, Buffer, number]>(
+        'UPDATE buckets SET count = ?, total = ?, ref = NULL, blob = ? WHERE id = ?',
+      ),
+      deleteBucket: db.prepare<[number]>('DELETE FROM buckets WHERE id = ?'),
+      getMeta: db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare<[string, number]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    };
+  }
+
+  /**
+   * Opens (creating on first use) the store in a directory. A damaged file
+   * (e.g. truncated) that SQLite refuses is opened read-only from a salvage
+   * copy, so that what is left can still be read; `damage` says what is wrong.
+   */
+  static open(dir: string): Store {
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, DB_FILE);
+    try {
+      return new Store(path, openDatabase(path));
+    } catch (e) {
+      if (!(e instanceof Database.SqliteError && e.code.startsWith('SQLITE_CORRUPT'))) {
+        throw storeError(path, e, 'opening the store');
+      }
+      return Store.salvage(path, e);
+    }
+  }
+
+  private static salvage(path: string, cause: Error): Store {
+    const tmp = mkdtempSync(join(tmpdir(), 'pyro-salvage-'));
+    try {
+      const copy = join(tmp, DB_FILE);
+      copyFileSync(path, copy);
+      if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+      // A zero in-header page count makes SQLite size the database by its file,
+      // so that the pages still there can be read.
+      const fd = openSync(copy, 'r+');
+      writeSync(fd, Buffer.alloc(4), 0, 4, 28);
+      closeSync(fd);
+      const store = new Store(path, openDatabase(copy), tmp);
+      store.damage = `store ${path} is damaged (${cause.message}): reading what is left of it`;
+      return store;
+    } catch {
+      rmSync(tmp, { recursive: true, force: true });
+      throw storeError(path, cause, 'opening the store');
+    }
+  }
+
+  close(): void {
+    this.db.close();
+    if (this.salvageDir) rmSync(this.salvageDir, { recursive: true, force: true });
+  }
+
+  /** Cutoff (unix ms) before which `gc --keep-levels` left only levels >= KEPT_LEVEL; 0 when never. */
+  private get horizon(): number {
+    return this.st.getMeta.get('compacted_before')?.value ?? 0;
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction (a writer waits for the others rather than failing). */
+  private write<T>(what: string, fn: () => T): T {
+    if (this.damage) throw new PyroError(`${this.damage}; it cannot be written (move it aside and start a new store)`);
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (e) {
+      // Ids handed out inside the rolled-back transaction are void.
+      this.symbols.reset();
+      throw storeError(this.path, e, what);
+    }
+  }
+
+  /** Runs `fn` in one read transaction: a consistent snapshot while other processes write. */
+  private read<T>(what: string, fn: () => T): T {
+    try {
+      return this.db.transaction(fn).deferred();
+    } catch (e) {
+      throw storeError(this.path, e, what);
+    }
+  }
+
+  ingest(profile: Profile, options: IngestOptions): IngestResult {
+    if (!options.app) throw new PyroError('ingest needs an app name (--app)', 2);
+    const t = Math.round(profile.startTime ?? options.at ?? Date.now());
+    const duration = profile.duration !== undefined && profile.duration > 0 ? profile.duration : DEFAULT_DURATION_MS;
+    const until = t + Math.max(1, Math.round(duration));
+    return this.write(`ingesting a profile of ${options.app}`, () => {
+      this.symbols.sync();
+      const frameMap = this.symbols.frameMap(profile);
+      const result: IngestResult = { series: [] };
+      profile.tries.forEach((trie, labelSet) => {
+        if (!trie) return;
+        const labels: Record<string, string> = {};
+        for (const [k, v] of profile.labelSets[labelSet] ?? []) labels[k] = v;
+        Object.assign(labels, options.labels);
+        labels[APP_LABEL] = options.app;
+        profile.valueTypes.forEach((vt, column) => {
+          const series = this.seriesId(vt, labels);
+          const blob = encodeTrie(trie, [column], frameMap);
+          const total = trie.totalOf(0, column);
+          const id = Number(this.st.insertProfile.run(series.id, t, until, total, blob).lastInsertRowid);
+          const delta = { n: 1, total, trie: once(() => decodeTrie(blob)), ref: id };
+          this.propagate(series.id, 1, new Map([[bucketOf(t, 1), delta]]), 1);
+          result.series.push({ id: series.id, name: series.name, labels: { ...labels }, from: t, until, total });
+        });
+      });
+      return result;
+    });
+  }
+
+  /** The id of a series, created when new. */
+  private seriesId(vt: ValueType, labels: Record<string, string>): { id: number; name: string } {
+    const key = canonicalLabels(labels);
+    const app = labels[APP_LABEL] as string;
+    let id = this.st.seriesByKey.get(vt.type, vt.unit, key)?.id;
+    if (id === undefined) id = Number(this.st.insertSeries.run(app, vt.type, vt.unit, key).lastInsertRowid);
+    return { id, name: seriesName(app, vt.type, labels) };
+  }
+
+  /**
+   * Applies deltas (per bucket of `level`) to that level and every coarser
+   * one: sign +1 adds profiles, -1 takes them away. Buckets left with no
+   * profile are deleted; a new bucket of one profile points to its row.
+   */
+  private propagate(series: number, level: number, deltas: Map<number, Delta>, sign: 1 | -1): void {
+    let current = deltas;
+    for (let k = level; k <= LEVELS; k++) {
+      for (const [b, d] of current) this.applyBucket(series, k, b, d, sign);
+      if (k === LEVELS) break;
+      const next = new Map<number, Delta[]>();
+      for (const [b, d] of current) {
+        const p = Math.floor(b / 10);
+        const list = next.get(p);
+        if (list) list.push(d);
+        else next.set(p, [d]);
+      }
+      current = new Map([...next].map(([b, ds]) => [b, mergeDeltas(ds)]));
+    }
+  }
+
+  private applyBucket(series: number, level: number, b: number, d: Delta, sign: 1 | -1): void {
+    const row = this.st.bucket.get(series, level, b);
+    const count = (row?.count ?? 0) + sign * d.n;
+    if (count < 0) throw new Error(`store: bucket ${level}/${b} of series ${series} would hold ${count} profiles`);
+    if (count === 0) {
+      if (row) this.st.deleteBucket.run(row.id);
+      return;
+    }
+    if (!row) {
+      const ref = d.n === 1 ? d.ref : undefined;
+      const blob = ref === undefined ? encodeTrie(toStackTrie([d.trie()])) : null;
+      this.st.insertBucket.run(series, level, b, d.n, d.total, ref ?? null, blob);
+      return;
+    }
+    const base = this.bucketTrie(row, series, level);
+    const merged = toStackTrie([base, sign < 0 ? negated(d.trie()) : d.trie()]);
+    this.st.updateBucket.run(count, row.total + sign * d.total, encodeTrie(merged), row.id);
+  }
+
+  /** A bucket's trie: its blob, or the profile it points to. Damage is a PyroError naming the series and time. */
+  private bucketTrie(row: BucketRow, series: number, level: number): TrieColumns {
+    if (row.blob) return this.decode(row.blob, series, row.bucket * bucketMs(level), `level-${level} aggregate`);
+    const raw = this.st.rawBlob.get(row.ref as number);
+    if (!raw)
+      throw this.damaged(series, row.bucket * bucketMs(level), `level-${level} aggregate points to a missing profile`);
+    return this.decode(raw.blob, series, raw.t, 'profile');
+  }
+
+  private decode(blob: Buffer, series: number, t: number, what: string): TrieColumns {
+    try {
+      const trie = decodeTrie(blob);
+      for (let n = 1; n < trie.size; n++) {
+        if (!this.symbols.has(trie.frame[n] as number)) throw new CodecError(`unknown frame ${trie.frame[n]}`);
+      }
+      return trie;
+    } catch (e) {
+      if (e instanceof CodecError) throw this.damaged(series, t, `${what} is damaged (${e.message})`);
+      throw e;
+    }
+  }
+
+  private damaged(series: number, t: number, what: string): PyroError {
+    const s = this.st.seriesAll.all().find((r) => r.id === series);
+    const name = s ? rowName(s) : `series #${series}`;
+    return new PyroError(`store ${this.path}: ${name} at ${iso(t)}: ${what}`);
+  }
+
+  /** Every series (labels and type, no statistics: those read many rows). */
+  private allSeries(): Series[] {
+    return this.st.seriesAll.all().map((r) => ({
+      id: r.id,
+      key: r.labels,
+      name: rowName(r),
+      app: r.app,
+      type: { type: r.type, unit: r.unit },
+      labels: JSON.parse(r.labels) as Record<string, string>,
+    }));
+  }
+
+  /** A series with its profile count, total and time span (compacted data included). */
+  private withStats(s: Series, horizon: number): SeriesInfo {
+    try {
+      const stats = this.st.seriesStats.get(s.id);
+      const raw = this.st.rawSpan.get(s.id);
+      const old = horizon > 0 ? this.st.compactedSpan.get(s.id, bucketOf(horizon, KEPT_LEVEL)) : undefined;
+      const size = bucketMs(KEPT_LEVEL);
+      const { key: _, ...info } = s;
+      return {
+        ...info,
+        profiles: stats?.count ?? 0,
+        from: Math.min(raw?.t ?? Number.POSITIVE_INFINITY, old?.lo != null ? old.lo * size : Number.POSITIVE_INFINITY),
+        until: Math.max(
+          raw?.until ?? Number.NEGATIVE_INFINITY,
+          old?.hi != null ? old.hi * size : Number.NEGATIVE_INFINITY,
+        ),
+        total: stats?.total ?? 0,
+      };
+    } catch (e) {
+      throw storeError(this.path, e, `reading the statistics of ${s.name}`);
+    }
+  }
+
+  series(selector?: Selector): SeriesInfo[] {
+    return this.read('listing series', () => {
+      const all = this.allSeries();
+      const picked = selector ? matchSeries(all, selector) : all;
+      const horizon = this.horizon;
+      return picked
+        .map((x) => this.withStats(x, horizon))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    });
+  }
+
+  labelNames(selector?: Selector): string[] {
+    const names = new Set<string>();
+    for (const s of this.series(selector)) for (const k of Object.keys(s.labels)) names.add(k);
+    return [...names].sort();
+  }
+
+  labelValues(name: string, selector?: Selector): string[] {
+    const values = new Set<string>();
+    for (const s of this.series(selector)) {
+      const v = s.labels[name];
+      if (v !== undefined) values.add(v);
+    }
+    return [...values].sort();
+  }
+
+  query(selector: Selector, range: TimeRange): Profile | undefined {
+    return this.read('querying', () => {
+      this.symbols.sync();
+      const picked = matchSeries(this.allSeries(), selector, true);
+      const types: ValueType[] = [];
+      const parts: { s: Series; column: number; trie: StackTrie }[] = [];
+      const warnings: string[] = [];
+      let profiles = 0;
+      const span = { from: Number.POSITIVE_INFINITY, until: Number.NEGATIVE_INFINITY };
+      for (const s of picked) {
+        const trie = new StackTrie(1, 1024);
+        let n: number;
+        try {
+          n = this.mergeRange(s, range.from, range.until, LEVELS, trie, warnings, span);
+        } catch (e) {
+          throw storeError(this.path, e, `reading ${s.name} from ${iso(range.from)} to ${iso(range.until)}`);
+        }
+        if (n === 0) continue;
+        profiles += n;
+        let column = types.findIndex((v) => v.type === s.type.type && v.unit === s.type.unit);
+        if (column < 0) column = types.push(s.type) - 1;
+        parts.push({ s, column, trie });
+      }
+      if (profiles === 0) return undefined;
+      const out = new Profile(types);
+      out.format = 'store';
+      out.startTime = Math.max(range.from, span.from);
+      out.duration = Math.min(range.until, span.until) - out.startTime;
+      if (this.damage) out.warnings.push(this.damage);
+      out.warnings.push(...warnings);
+      const apps = new Set(parts.map((p) => p.s.app));
+      if (apps.size === 1) out.labels[APP_LABEL] = [...apps][0] as string;
+      // Store frame id -> this profile's frame id, filled on first use.
+      const frameMap = new Int32Array(this.symbols.frameCount).fill(-1);
+      for (const { s, column, trie } of parts) {
+        for (let n = 1; n < trie.size; n++) {
+          const f = trie.frame[n] as number;
+          if ((frameMap[f] as number) < 0) frameMap[f] = this.symbols.copyFrame(f, out);
+        }
+        const pairs = Object.entries(s.labels).filter(([k]) => k !== APP_LABEL);
+        out.trieFor(out.labelSetId(pairs)).mergeFrom(trie, frameMap, [column]);
+      }
+      out.invalidate();
+      return out;
+    });
+  }
+
+  /**
+   * Merges into `into` every profile of series `s` that starts in [from, until),
+   * using whole buckets of levels <= `top` and raw profiles at the edges.
+   * A damaged aggregate is replaced by the finer data under it (with a warning).
+   * Returns the number of profiles merged.
+   */
+  private mergeRange(
+    s: Series,
+    from: number,
+    until: number,
+    top: number,
+    into: StackTrie,
+    warnings: string[],
+    span: { from: number; until: number },
+  ): number {
+    let n = 0;
+    for (const piece of planRange(from, until, top)) {
+      if (piece.level === 0) {
+        for (const r of this.st.rawInRange.all(s.id, piece.lo, piece.hi)) {
+          into.mergeFrom(this.decode(r.blob, s.id, r.t, 'profile'));
+          span.from = Math.min(span.from, r.t);
+          span.until = Math.max(span.until, r.until);
+          n++;
+        }
+        continue;
+      }
+      const size = bucketMs(piece.level);
+      for (const r of this.st.bucketsInRange.all(s.id, piece.level, piece.lo, piece.hi)) {
+        let trie: TrieColumns;
+        try {
+          trie = this.bucketTrie(r, s.id, piece.level);
+        } catch (e) {
+          if (!(e instanceof PyroError) || r.blob === null) throw e;
+          warnings.push(`${e.message}; merged the finer levels instead`);
+          n += this.mergeRange(s, r.bucket * size, (r.bucket + 1) * size, piece.level - 1, into, warnings, span);
+          continue;
+        }
+        into.mergeFrom(trie);
+        span.from = Math.min(span.from, r.bucket * size);
+        span.until = Math.max(span.until, (r.bucket + 1) * size);
+        n += r.count;
+      }
+    }
+    return n;
+  }
+
+  relabel(selector: Selector, range: TimeRange, set: Record<string, string>, unset: string[]): { profiles: number } {
+    if (unset.includes(APP_LABEL) || set[APP_LABEL] === '') {
+      throw new PyroError(`${APP_LABEL} (the app name) cannot be removed, only changed`, 2);
+    }
+    return this.write('relabelling', () => {
+      this.symbols.sync();
+      let moved = 0;
+      for (const s of matchSeries(this.allSeries(), selector)) {
+        const labels = { ...s.labels, ...set };
+        for (const k of unset) delete labels[k];
+        for (const [k, v] of Object.entries(labels)) if (v === '') delete labels[k];
+        if (canonicalLabels(labels) === s.key) continue;
+        const target = this.seriesId(s.type, labels).id;
+        moved += this.takeOut(s, range, (deltas, level) => this.propagate(target, level, deltas, 1), target);
+      }
+      this.st.deleteEmptySeries.run();
+      return { profiles: moved };
+    });
+  }
+
+  remove(selector: Selector, range: TimeRange): { profiles: number } {
+    return this.write('removing profiles', () => {
+      this.symbols.sync();
+      let removed = 0;
+      for (const s of matchSeries(this.allSeries(), selector)) removed += this.takeOut(s, range);
+      this.st.deleteEmptySeries.run();
+      return { profiles: removed };
+    });
+  }
+
+  /**
+   * Takes the profiles of series `s` in the range out of it (raw ones, and
+   * the buckets that `gc --keep-levels` left in place of raw data, whole),
+   * fixing its buckets; with `target`, moves them there (and `add` puts them
+   * into the target's buckets), else deletes them. Returns how many.
+   */
+  private takeOut(
+    s: Series,
+    range: TimeRange,
+    add?: (deltas: Map<number, Delta>, level: number) => void,
+    target?: number,
+  ): number {
+    const from = Math.max(-(2 ** 52), Math.ceil(range.from));
+    const until = Math.min(2 ** 52, Math.ceil(range.until));
+    const byBucket = new Map<number, Delta[]>();
+    let n = 0;
+    for (const r of this.st.rawInRange.all(s.id, from, until)) {
+      const trie = this.decode(r.blob, s.id, r.t, 'profile');
+      const b = bucketOf(r.t, 1);
+      const d: Delta = { n: 1, total: trieTotal(trie), trie: () => trie, ref: r.id };
+      const list = byBucket.get(b);
+      if (list) list.push(d);
+      else byBucket.set(b, [d]);
+      n++;
+    }
+    if (target === undefined) this.st.deleteRaw.run(s.id, from, until);
+    else this.st.moveRaw.run(target, s.id, from, until);
+    const raws = new Map([...byBucket].map(([b, ds]) => [b, mergeDeltas(ds)]));
+    this.propagate(s.id, 1, raws, -1);
+    add?.(raws, 1);
+
+    // Compacted data: whole KEPT_LEVEL buckets before the horizon, inside the range.
+    const horizon = this.horizon;
+    if (horizon > 0) {
+      const size = bucketMs(KEPT_LEVEL);
+      const lo = Math.ceil(from / size);
+      const hi = Math.min(Math.floor(until / size), bucketOf(horizon, KEPT_LEVEL));
+      const kept = new Map<number, Delta>();
+      for (const r of this.st.bucketsInRange.all(s.id, KEPT_LEVEL, lo, hi)) {
+        const trie = this.bucketTrie(r, s.id, KEPT_LEVEL);
+        kept.set(r.bucket, { n: r.count, total: r.total, trie: () => trie });
+        n += r.count;
+      }
+      if (kept.size > 0) {
+        this.propagate(s.id, KEPT_LEVEL, kept, -1);
+        add?.(kept, KEPT_LEVEL);
+      }
+    }
+    return n;
+  }
+
+  gc(options: { olderThan: number; keepLevels: boolean }): { profiles: number; bytesFreed: number } {
+    const before = this.bytesOnDisk();
+    const profiles = this.write('collecting garbage', () => {
+      this.symbols.sync();
+      if (!options.keepLevels) {
+        let n = 0;
+        for (const s of this.allSeries()) n += this.takeOut(s, { from: -(2 ** 52), until: options.olderThan });
+        this.st.deleteEmptySeries.run();
+        return n;
+      }
+      // Keep levels >= KEPT_LEVEL whole: cut on a KEPT_LEVEL bucket boundary, so that
+      // the finer buckets dropped lie wholly before it.
+      const cutoff = bucketOf(options.olderThan, KEPT_LEVEL) * bucketMs(KEPT_LEVEL);
+      // Buckets that point to a profile about to go get a copy of its trie.
+      const refs = this.db
+        .prepare<[number, number], { id: number; blob: Buffer }>(
+          `SELECT b.id, p.blob FROM buckets b JOIN profiles p ON p.id = b.ref WHERE b.level >= ? AND p.t < ?`,
+        )
+        .all(KEPT_LEVEL, cutoff);
+      const copy = this.db.prepare<[Buffer, number]>('UPDATE buckets SET ref = NULL, blob = ? WHERE id = ?');
+      for (const r of refs) copy.run(r.blob, r.id);
+      const n = this.db.prepare<[number]>('DELETE FROM profiles WHERE t < ?').run(cutoff).changes;
+      for (let k = 1; k < KEPT_LEVEL; k++) {
+        this.db
+          .prepare<[number, number]>('DELETE FROM buckets WHERE level = ? AND bucket < ?')
+          .run(k, bucketOf(cutoff, k));
+      }
+      if (cutoff > this.horizon) this.st.setMeta.run('compacted_before', cutoff);
+      return n;
+    });
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.exec('VACUUM');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (e) {
+      throw storeError(this.path, e, 'reclaiming space');
+    }
+    return { profiles, bytesFreed: Math.max(0, before - this.bytesOnDisk()) };
+  }
+
+  private bytesOnDisk(): number {
+    let n = 0;
+    for (const f of [this.path, `${this.path}-wal`]) if (existsSync(f)) n += statSync(f).size;
+    return n;
+  }
+}
+
+function openDatabase(path: string): Database.Database {
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+    // In WAL mode, NORMAL loses no committed transaction when a process dies (only on power loss).
+    db.pragma('synchronous = NORMAL');
+    migrate(db, path);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+function migrate(db: Database.Database, path: string): void {
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  if (version() > STORE_VERSION) throw newerStore(path, version());
+  if (version() === STORE_VERSION) return;
+  db.transaction(() => {
+    // Another process may have migrated while this one waited for the lock.
+    const from = version();
+    if (from > STORE_VERSION) throw newerStore(path, from);
+    for (let v = from; v < STORE_VERSION; v++) db.exec(MIGRATIONS[v] as string);
+    db.pragma(`user_version = ${STORE_VERSION}`);
+  }).immediate();
+}
+
+function newerStore(path: string, version: number): PyroError {
+  return new PyroError(
+    `store ${path} was written by a newer pyro (store format v${version}; this pyro reads up to v${STORE_VERSION}): upgrade pyro`,
+  );
+}
+
+/** SQLite failures as one line naming the store and what was being done; others pass through. */
+function storeError(path: string, e: unknown, what: string): unknown {
+  if (e instanceof PyroError || !(e instanceof Database.SqliteError)) return e;
+  const damaged = /^SQLITE_(CORRUPT|NOTADB|IOERR)/.test(e.code);
+  return new PyroError(`store ${path}: ${damaged ? 'damaged: ' : ''}${e.message} (while ${what})`);
+}
+
+function canonicalLabels(labels: Record<string, string>): string {
+  const sorted: Record<string, string> = {};
+  for (const k of Object.keys(labels).sort()) sorted[k] = labels[k] as string;
+  return JSON.stringify(sorted);
+}
+
+/** `app.type{k="v",...}` (service_name is the app). */
+export function seriesName(app: string, type: string, labels: Record<string, string>): string {
+  const rest = Object.keys(labels)
+    .filter((k) => k !== APP_LABEL)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`);
+  return `${app}.${type}{${rest.join(',')}}`;
+}
+
+function rowName(r: SeriesRow): string {
+  return seriesName(r.app, r.type, JSON.parse(r.labels));
+}
+
+function iso(t: number): string {
+  return Number.isFinite(t) && Math.abs(t) < 8.64e15 ? new Date(t).toISOString() : String(t);
+}
+
+function toStackTrie(parts: TrieColumns[]): StackTrie {
+  const t = new StackTrie(
+    1,
+    parts.reduce((a, p) => a + p.size, 0),
+  );
+  for (const p of parts) t.mergeFrom(p);
+  return t;
+}
+
+function mergeDeltas(ds: Delta[]): Delta {
+  if (ds.length === 1) return ds[0] as Delta;
+  return {
+    n: ds.reduce((a, d) => a + d.n, 0),
+    total: ds.reduce((a, d) => a + d.total, 0),
+    trie: once(() => toStackTrie(ds.map((d) => d.trie()))),
+  };
+}
+
+function once<T>(f: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    if (value === undefined) value = f();
+    return value;
+  };
+}
+
+function negated(t: TrieColumns): TrieColumns {
+  const self = new Float64Array(t.size * t.nTypes);
+  for (let i = 0; i < self.length; i++) self[i] = -(t.self[i] as number);
+  return { size: t.size, nTypes: t.nTypes, parent: t.parent, frame: t.frame, self };
+}
+
+function trieTotal(t: TrieColumns): number {
+  let sum = 0;
+  for (let i = 0; i < t.size; i++) sum += t.self[i] as number;
+  return sum;
+}

@@ -1,0 +1,117 @@
+import type Database from 'better-sqlite3';
+import type { Profile } from '../model/profile.js';
+
+/**
+ * The store-wide symbol table: every string and frame (name, file, line,
+ * module) is stored once, and tries refer to frames by id. Rows are never
+ * changed or deleted, so what a process has read stays valid; `sync` reads
+ * the rows other processes added since. Ids are given by this process inside
+ * a write transaction (after a sync), so they cannot clash.
+ */
+export class Symbols {
+  private readonly stringIds = new Map<string, number>();
+  private strings: string[] = [];
+  private readonly frameIds = new Map<string, number>();
+  /** Per frame id: name, file, line, module (string ids). */
+  private frames: number[] = [];
+  private readonly selectStrings: Database.Statement<[number], { id: number; s: string }>;
+  private readonly selectFrames: Database.Statement<
+    [number],
+    { id: number; name: number; file: number; line: number; module: number }
+  >;
+  private readonly insertString: Database.Statement<[number, string]>;
+  private readonly insertFrame: Database.Statement<[number, number, number, number, number]>;
+
+  constructor(db: Database.Database) {
+    this.selectStrings = db.prepare('SELECT id, s FROM strings WHERE id >= ? ORDER BY id');
+    this.selectFrames = db.prepare('SELECT id, name, file, line, module FROM frames WHERE id >= ? ORDER BY id');
+    this.insertString = db.prepare('INSERT INTO strings (id, s) VALUES (?, ?)');
+    this.insertFrame = db.prepare('INSERT INTO frames (id, name, file, line, module) VALUES (?, ?, ?, ?, ?)');
+  }
+
+  /** Reads the rows added since the last sync. */
+  sync(): void {
+    for (const r of this.selectStrings.iterate(this.strings.length)) {
+      this.strings[r.id] = r.s;
+      this.stringIds.set(r.s, r.id);
+    }
+    for (const r of this.selectFrames.iterate(this.frames.length / 4)) {
+      this.frames.push(r.name, r.file, r.line, r.module);
+      this.frameIds.set(`${r.name},${r.file},${r.line},${r.module}`, r.id);
+    }
+  }
+
+  /** Forgets everything (after a rolled-back transaction, whose ids are void). */
+  reset(): void {
+    this.stringIds.clear();
+    this.frameIds.clear();
+    this.strings = [];
+    this.frames = [];
+  }
+
+  private string(s: string): number {
+    let id = this.stringIds.get(s);
+    if (id === undefined) {
+      id = this.strings.length;
+      this.insertString.run(id, s);
+      this.strings.push(s);
+      this.stringIds.set(s, id);
+    }
+    return id;
+  }
+
+  /** Store frame ids for a profile's frames (inside a write transaction, after sync). */
+  frameMap(profile: Profile): Int32Array {
+    const { frames, strings } = profile;
+    const map = new Int32Array(frames.size);
+    // Profile string id -> store string id, filled on first use.
+    const sid = new Int32Array(strings.size).fill(-1);
+    const str = (id: number) => {
+      let s = sid[id] as number;
+      if (s < 0) {
+        s = this.string(strings.get(id));
+        sid[id] = s;
+      }
+      return s;
+    };
+    for (let f = 0; f < frames.size; f++) {
+      const name = str(frames.name[f] as number);
+      const file = str(frames.file[f] as number);
+      const line = frames.line[f] as number;
+      const module = str(frames.module[f] as number);
+      const key = `${name},${file},${line},${module}`;
+      let id = this.frameIds.get(key);
+      if (id === undefined) {
+        id = this.frames.length / 4;
+        this.insertFrame.run(id, name, file, line, module);
+        this.frames.push(name, file, line, module);
+        this.frameIds.set(key, id);
+      }
+      map[f] = id;
+    }
+    return map;
+  }
+
+  /** Number of frames known (ids are 0 .. frameCount - 1). */
+  get frameCount(): number {
+    return this.frames.length / 4;
+  }
+
+  /** Whether a frame id is known (after sync); an unknown one in a blob is damage. */
+  has(frame: number): boolean {
+    return frame >= 0 && frame * 4 < this.frames.length;
+  }
+
+  /** Interns store frame `id` into a profile's tables and returns the profile's frame id. */
+  copyFrame(id: number, profile: Profile): number {
+    const s = profile.strings;
+    const f = this.frames;
+    const i = id * 4;
+    return profile.frames.intern(
+      s.intern(this.strings[f[i] as number] as string),
+      s.intern(this.strings[f[i + 1] as number] as string),
+      f[i + 2] as number,
+      s.intern(this.strings[f[i + 3] as number] as string),
+    );
+  }
+}

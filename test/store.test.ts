@@ -1,0 +1,424 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PyroError } from '../src/core/errors.js';
+import { mergeProfiles } from '../src/core/model/merge.js';
+import type { Profile } from '../src/core/model/profile.js';
+import { StackTrie } from '../src/core/model/trie.js';
+import { parseSelector } from '../src/core/query/selector.js';
+import { CodecError, decodeTrie, encodeTrie } from '../src/core/store/codec.js';
+import { bucketMs, LEVELS, planRange } from '../src/core/store/levels.js';
+import { DB_FILE, matchSeries, resolveStoreDir, Store } from '../src/core/store/store.js';
+import { corpus, readFile, tempDir } from './helpers.js';
+import { flatten, randomProfile, sorted } from './store-helpers.js';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2025, 0, 1);
+const ALL = { from: -(2 ** 52), until: 2 ** 52 };
+const sel = parseSelector;
+
+describe('trie codec', () => {
+  const stacksArb = fc.array(
+    fc.record({
+      stack: fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 12 }),
+      values: fc.array(
+        fc.oneof(
+          fc.constant(0),
+          fc.integer({ min: 0, max: 2 ** 40 }),
+          fc.double({ min: 0.001, max: 1e6, noNaN: true }),
+        ),
+        { minLength: 3, maxLength: 3 },
+      ),
+    }),
+    { maxLength: 60 },
+  );
+  const build = (samples: { stack: number[]; values: number[] }[], k: number) => {
+    const t = new StackTrie(k);
+    for (const s of samples) {
+      const node = t.insert(s.stack, 0, s.stack.length);
+      for (let c = 0; c < k; c++) t.addSelf(node, c, s.values[c] as number);
+    }
+    return t;
+  };
+  /** node path -> values, non-zero only. */
+  const contents = (t: { size: number; nTypes: number; parent: Int32Array; frame: Int32Array; self: Float64Array }) => {
+    const m = new StackTrie(t.nTypes);
+    m.mergeFrom(t);
+    const out = new Map<string, number[]>();
+    for (let n = 1; n < m.size; n++) {
+      const vs = Array.from({ length: m.nTypes }, (_, c) => m.selfOf(n, c));
+      if (vs.some((v) => v !== 0)) out.set(m.stackOf(n).join(','), vs);
+    }
+    return out;
+  };
+
+  it('round-trips any trie, every column or a chosen one, exactly', () => {
+    fc.assert(
+      fc.property(stacksArb, fc.integer({ min: 1, max: 3 }), (samples, k) => {
+        const t = build(samples, k);
+        expect(contents(decodeTrie(encodeTrie(t)))).toEqual(contents(t));
+        const col = k - 1;
+        const one = decodeTrie(encodeTrie(t, [col]));
+        const expected = new Map(
+          [...contents(t)].map(([s, vs]) => [s, [vs[col] as number]] as const).filter(([, vs]) => vs[0] !== 0),
+        );
+        expect(contents(one)).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('maps frames through a frame map', () => {
+    const t = build([{ stack: [0, 1, 2], values: [5, 0, 0] }], 1);
+    const d = decodeTrie(encodeTrie(t, [0], [10, 11, 12]));
+    expect([...d.frame.subarray(1)]).toEqual([10, 11, 12]);
+  });
+
+  it('detects any changed byte, and truncation', () => {
+    fc.assert(
+      fc.property(stacksArb, fc.nat(), fc.integer({ min: 1, max: 255 }), (samples, at, x) => {
+        const blob = encodeTrie(build(samples, 2));
+        const bad = Buffer.from(blob);
+        const i = at % bad.length;
+        bad[i] = (bad[i] as number) ^ x;
+        expect(() => decodeTrie(bad)).toThrow(CodecError);
+        expect(() => decodeTrie(blob.subarray(0, blob.length - 1 - (at % (blob.length - 1))))).toThrow(CodecError);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('time levels', () => {
+  it('plan pieces cover [from, until) exactly once, with few pieces', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 400 * DAY }), fc.integer({ min: 0, max: 400 * DAY }), (a, b) => {
+        const [from, until] = a <= b ? [a, b] : [b, a];
+        const pieces = planRange(from, until);
+        // Back to time intervals, sorted: they must tile the range.
+        const spans = pieces
+          .map((p) => (p.level === 0 ? [p.lo, p.hi] : [p.lo * bucketMs(p.level), p.hi * bucketMs(p.level)]))
+          .sort((x, y) => (x[0] as number) - (y[0] as number));
+        let at = from;
+        for (const [lo, hi] of spans) {
+          expect(lo).toBe(at);
+          expect(hi as number).toBeGreaterThan(lo as number);
+          at = hi as number;
+        }
+        expect(at).toBe(until);
+        // Per level at most two runs of at most 9 buckets (one for the top level), plus two raw edges.
+        expect(pieces.filter((p) => p.level === 0).length).toBeLessThanOrEqual(2);
+        for (let k = 1; k < LEVELS; k++) {
+          const n = pieces.filter((p) => p.level === k).reduce((s, p) => s + p.hi - p.lo, 0);
+          expect(n).toBeLessThanOrEqual(18);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('selectors and store directory', () => {
+  const series = [
+    { type: { type: 'cpu', unit: 'ns' }, labels: { service_name: 'api', env: 'prod', region: 'eu-west' } },
+    { type: { type: 'samples', unit: 'count' }, labels: { service_name: 'api', env: 'prod', region: 'eu-west' } },
+    { type: { type: 'cpu', unit: 'ns' }, labels: { service_name: 'api', env: 'ci' } },
+    { type: { type: 'alloc_space', unit: 'bytes' }, labels: { service_name: 'worker', env: 'prod' } },
+  ];
+  const pick = (text: string, defaultType = true) =>
+    matchSeries(series, sel(text), defaultType).map((s) => series.indexOf(s));
+
+  it('matches =, !=, =~, !~ with anchored regexes, a missing label being empty', () => {
+    expect(pick('api{env="prod"}')).toEqual([0]);
+    expect(pick('api{env!="prod"}')).toEqual([2]);
+    expect(pick('{region=~"eu-.*"}')).toEqual([0]);
+    expect(pick('{region=~"eu"}')).toEqual([]);
+    expect(pick('{region!~"eu-.*"}')).toEqual([2]);
+    expect(pick('{region=""}')).toEqual([2]);
+    expect(pick('api.samples{}')).toEqual([1]);
+    expect(pick('{}', false)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('defaults the type to cpu, else the only one, else asks for one', () => {
+    expect(pick('worker')).toEqual([3]);
+    expect(pick('{env="prod"}')).toEqual([0]);
+    const noCpu = series.filter((s) => s.type.type !== 'cpu');
+    expect(() => matchSeries(noCpu, sel('{}'), true)).toThrow(/several profile types \(alloc_space, samples\)/);
+  });
+
+  it('resolves --store, PYRO_STORE, XDG_DATA_HOME, then ~/.local/share', () => {
+    expect(resolveStoreDir('/x', { PYRO_STORE: '/y' })).toBe('/x');
+    expect(resolveStoreDir(undefined, { PYRO_STORE: '/y', XDG_DATA_HOME: '/z' })).toBe('/y');
+    expect(resolveStoreDir(undefined, { XDG_DATA_HOME: '/z' })).toBe('/z/pyro');
+    expect(resolveStoreDir(undefined, {})).toMatch(/\.local\/share\/pyro$/);
+  });
+});
+
+/** The merge of generated profiles whose start is in [from, until) (the store's definition of membership). */
+function expected(items: { t: number; p: Profile; env: string }[], from: number, until: number, env?: string) {
+  const m = new Map<string, number>();
+  for (const it of items)
+    if (it.t >= from && it.t < until && (env === undefined || it.env === env)) flatten(it.p, 'cpu', m);
+  return sorted(m);
+}
+
+describe('store', () => {
+  let dir: string;
+  let store: Store;
+  const items: { t: number; p: Profile; env: string }[] = [];
+
+  beforeAll(() => {
+    dir = tempDir('pyro-store-');
+    store = Store.open(dir);
+    // 300 profiles over ~40 days, clustered so that every level has buckets of one and of many profiles.
+    const r = (i: number) => ((i * 2654435761) % 1000) / 1000;
+    for (let i = 0; i < 300; i++) {
+      const t = T0 + Math.floor((i < 100 ? r(i) * 40 * DAY : i < 200 ? r(i) * 3 * 3600_000 : r(i) * 20_000) + i);
+      const p = randomProfile(i);
+      const env = i % 3 === 0 ? 'ci' : 'prod';
+      store.ingest(p, { app: 'api', labels: { env }, at: t });
+      items.push({ t, p, env });
+    }
+  });
+  afterAll(() => store.close());
+
+  it('answers any range with exactly the merge of the profiles that start in it', () => {
+    const edges = items.map((it) => it.t);
+    const timeArb = fc.oneof(
+      fc.integer({ min: T0 - DAY, max: T0 + 41 * DAY }),
+      fc.constantFrom(...edges),
+      fc.constantFrom(...edges).map((t) => t + 1),
+      fc.integer({ min: 0, max: 5000 }).map((b) => T0 + b * 1_000_000),
+    );
+    fc.assert(
+      fc.property(timeArb, timeArb, fc.constantFrom(undefined, 'ci', 'prod'), (a, b, env) => {
+        const [from, until] = a <= b ? [a, b] : [b, a];
+        const q = store.query(sel(env ? `api{env="${env}"}` : 'api'), { from, until });
+        const want = expected(items, from, until, env);
+        if (want.length === 0) expect(q === undefined || sorted(flatten(q, 'cpu')).length === 0).toBe(true);
+        else expect(sorted(flatten(q as Profile, 'cpu'))).toEqual(want);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps totals exact per value type', () => {
+    const all = mergeProfiles(items.map((it) => it.p));
+    for (const type of ['cpu', 'samples']) {
+      const q = store.query(sel(`api.${type}`), ALL) as Profile;
+      expect(q.totals()).toEqual([all.totals()[all.valueIndex(type)]]);
+      const listed = store.series(sel(`api.${type}`)).reduce((s, x) => s + x.total, 0);
+      expect(listed).toBe(all.totals()[all.valueIndex(type)]);
+    }
+  });
+
+  it('lists series with counts, time span, totals, and label names and values', () => {
+    const list = store.series();
+    expect(list.map((s) => s.name)).toEqual([
+      'api.cpu{env="ci"}',
+      'api.cpu{env="prod"}',
+      'api.samples{env="ci"}',
+      'api.samples{env="prod"}',
+    ]);
+    const ci = items.filter((it) => it.env === 'ci');
+    const s = list[0] as (typeof list)[0];
+    expect(s.profiles).toBe(ci.length);
+    expect(s.from).toBe(Math.min(...ci.map((it) => it.t)));
+    expect(s.until).toBe(Math.max(...ci.map((it) => it.t)) + 10_000);
+    expect(s.type).toEqual({ type: 'cpu', unit: 'nanoseconds' });
+    expect(s.app).toBe('api');
+    expect(store.labelNames()).toEqual(['env', 'service_name']);
+    expect(store.labelValues('env')).toEqual(['ci', 'prod']);
+    expect(store.labelValues('env', sel('{env=~"c.*"}'))).toEqual(['ci']);
+  });
+
+  it('returns undefined for a range with no profile, and keeps frame files, lines and modules', () => {
+    expect(store.query(sel('api'), { from: T0 - 10 * DAY, until: T0 - DAY })).toBeUndefined();
+    expect(store.query(sel('nothing'), ALL)).toBeUndefined();
+    const q = store.query(sel('api'), ALL) as Profile;
+    expect(q.labels.service_name).toBe('api');
+    expect(q.labelSets.map((l) => l.map(([k, v]) => `${k}=${v}`).join(','))).toEqual(['', 'env=ci', 'env=prod']);
+  });
+});
+
+describe('store: ingest', () => {
+  it('splits a profile by per-sample labels and value types; the profile time wins over --at', () => {
+    const dir = tempDir('pyro-store-');
+    const store = Store.open(dir);
+    const p = randomProfile(7, { sampleLabels: true, samples: 200 });
+    p.startTime = T0 + 5000;
+    p.duration = 2500;
+    const r = store.ingest(p, { app: 'svc', labels: { version: '1.2' }, at: T0 });
+    expect(r.series.map((s) => s.name).sort()).toEqual([
+      'svc.cpu{span="x",version="1.2"}',
+      'svc.cpu{span="y",version="1.2"}',
+      'svc.cpu{version="1.2"}',
+      'svc.samples{span="x",version="1.2"}',
+      'svc.samples{span="y",version="1.2"}',
+      'svc.samples{version="1.2"}',
+    ]);
+    expect(new Set(r.series.map((s) => `${s.from}-${s.until}`))).toEqual(new Set([`${T0 + 5000}-${T0 + 7500}`]));
+    for (const span of ['x', 'y']) {
+      const q = store.query(sel(`svc{span="${span}"}`), ALL) as Profile;
+      const want = p.emptyLike();
+      const id = p.labelSets.findIndex((l) => l.length === 1 && l[0]?.[1] === span);
+      want.trieFor(id).mergeFrom(p.tries[id] as StackTrie);
+      expect(sorted(flatten(q, 'cpu'))).toEqual(sorted(flatten(want, 'cpu')));
+    }
+    expect((store.query(sel('svc'), ALL) as Profile).totals()).toEqual([p.totals()[1]]);
+    store.close();
+  });
+
+  it('stores a real pprof with its frames, exactly', async () => {
+    const dir = tempDir('pyro-store-');
+    const store = Store.open(dir);
+    const p = await readFile(corpus('speedscope-samples', 'pprof', 'simple.prof'));
+    store.ingest(p, { app: 'go', at: T0 });
+    for (const vt of p.valueTypes) {
+      const q = store.query(sel(`go.${vt.type}`), ALL) as Profile;
+      expect(sorted(flatten(q, vt.type))).toEqual(sorted(flatten(p, vt.type)));
+    }
+    store.close();
+  });
+
+  it('frames are stored once per store', () => {
+    const dir = tempDir('pyro-store-');
+    const store = Store.open(dir);
+    for (let i = 0; i < 20; i++) store.ingest(randomProfile(i), { app: 'a', at: T0 + i * 60_000 });
+    store.close();
+    const db = new Database(join(dir, DB_FILE), { readonly: true });
+    const frames = db.prepare('SELECT count(*) AS n FROM frames').get() as { n: number };
+    const strings = db.prepare('SELECT count(*) AS n, count(DISTINCT s) AS d FROM strings').get() as {
+      n: number;
+      d: number;
+    };
+    db.close();
+    expect(frames.n).toBeLessThanOrEqual(10);
+    expect(strings.n).toBe(strings.d);
+  });
+});
+
+describe('store: relabel, remove, gc', () => {
+  function fill(n: number, spreadMs: number) {
+    const dir = tempDir('pyro-store-');
+    const store = Store.open(dir);
+    const items: { t: number; p: Profile; env: string }[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = T0 + Math.floor((i / n) * spreadMs) + (i % 7) * 997;
+      const p = randomProfile(1000 + i);
+      const env = i % 2 ? 'a' : 'b';
+      store.ingest(p, { app: 'api', labels: { env }, at: t });
+      items.push({ t, p, env });
+    }
+    return { dir, store, items };
+  }
+  const check = (store: Store, items: { t: number; p: Profile; env: string }[], ranges: [number, number][]) => {
+    for (const [from, until] of ranges) {
+      for (const env of ['a', 'b', 'c']) {
+        const q = store.query(sel(`api{env="${env}"}`), { from, until });
+        const want = expected(items, from, until, env);
+        expect(q ? sorted(flatten(q, 'cpu')) : []).toEqual(want);
+      }
+    }
+  };
+  const someRanges = (): [number, number][] => {
+    const out: [number, number][] = [[-(2 ** 52), 2 ** 52]];
+    const r = (i: number) => ((i * 2654435761) % 10007) / 10007;
+    for (let i = 0; i < 40; i++) {
+      const a = T0 + Math.floor(r(i) * 12 * DAY);
+      const b = T0 + Math.floor(r(i + 77) * 12 * DAY);
+      out.push(a < b ? [a, b] : [b, a]);
+    }
+    return out;
+  };
+
+  it('relabel moves profiles to the right series, nothing lost or duplicated', () => {
+    const { store, items } = fill(150, 10 * DAY);
+    const before = (store.query(sel('{}'), ALL) as Profile).totals();
+    const from = T0 + 2 * DAY + 12_345;
+    const until = T0 + 7 * DAY + 54_321;
+    const moved = items.filter((it) => it.env === 'a' && it.t >= from && it.t < until);
+    const r = store.relabel(sel('api{env="a"}'), { from, until }, { env: 'c' }, []);
+    expect(r.profiles).toBe(moved.length * 2); // both value types
+    for (const it of moved) it.env = 'c';
+    check(store, items, someRanges());
+    expect((store.query(sel('{}'), ALL) as Profile).totals()).toEqual(before);
+    // Back again, and adding a label to everything.
+    store.relabel(sel('{env="c"}'), ALL, { env: 'a' }, []);
+    for (const it of moved) it.env = 'a';
+    check(store, items, someRanges());
+    store.relabel(sel('{}'), ALL, { build: '42' }, []);
+    expect(store.series().every((s) => s.labels.build === '42')).toBe(true);
+    expect(store.series().length).toBe(4);
+    check(store, items, someRanges().slice(0, 10));
+    expect(() => store.relabel(sel('{}'), ALL, {}, ['service_name'])).toThrow(PyroError);
+    store.close();
+  });
+
+  it('remove takes out exactly the profiles in the range', () => {
+    const { store, items } = fill(120, 10 * DAY);
+    const from = T0 + DAY + 1;
+    const until = T0 + 4 * DAY + 3;
+    const gone = items.filter((it) => it.env === 'b' && it.t >= from && it.t < until);
+    expect(store.remove(sel('api{env="b"}'), { from, until }).profiles).toBe(gone.length * 2);
+    const rest = items.filter((it) => !gone.includes(it));
+    check(store, rest, someRanges());
+    expect(store.remove(sel('{}'), ALL).profiles).toBe(rest.length * 2);
+    expect(store.series()).toEqual([]);
+    store.close();
+  });
+
+  it('gc drops old profiles and reclaims space; with --keep-levels, whole old buckets still answer', () => {
+    const a = fill(200, 10 * DAY);
+    const cutoff = T0 + 5 * DAY + 1234;
+    const r = a.store.gc({ olderThan: cutoff, keepLevels: false });
+    const old = a.items.filter((it) => it.t < cutoff);
+    expect(r.profiles).toBe(old.length * 2);
+    expect(r.bytesFreed).toBeGreaterThan(0);
+    const rest = a.items.filter((it) => it.t >= cutoff);
+    check(a.store, rest, someRanges());
+    a.store.close();
+
+    const b = fill(200, 10 * DAY);
+    const sizeBefore = b.store.series().reduce((s, x) => s + x.profiles, 0);
+    const kept = b.store.gc({ olderThan: cutoff, keepLevels: true });
+    expect(kept.profiles).toBeGreaterThan(0);
+    // Counts and totals still include the compacted profiles.
+    expect(b.store.series().reduce((s, x) => s + x.profiles, 0)).toBe(sizeBefore);
+    const aligned = Math.floor(cutoff / 1_000_000) * 1_000_000;
+    // Ranges on 1,000 s boundaries before the cutoff, and any range after it, stay exact.
+    const base = Math.floor(T0 / 1_000_000) * 1_000_000;
+    const ranges: [number, number][] = [
+      [base, aligned],
+      [base + 1_000_000 * 37, base + 1_000_000 * 301],
+      [-(2 ** 52), 2 ** 52],
+      [aligned, T0 + 8 * DAY + 17],
+    ];
+    check(b.store, b.items, ranges);
+    // Removing the compacted data takes out whole buckets, exactly.
+    b.store.remove(sel('api{env="a"}'), { from: T0, until: aligned });
+    const rest2 = b.items.filter((it) => !(it.env === 'a' && it.t < aligned));
+    check(b.store, rest2, ranges);
+    b.store.close();
+  });
+});
+
+describe('store: versions', () => {
+  it('refuses a store written by a newer pyro, with a clear message', () => {
+    const dir = tempDir('pyro-store-');
+    Store.open(dir).close();
+    const db = new Database(join(dir, DB_FILE));
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => Store.open(dir)).toThrow(/written by a newer pyro \(store format v99; this pyro reads up to v1\)/);
+  });
+
+  it('says so when the file is not a store', async () => {
+    const dir = tempDir('pyro-store-');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, DB_FILE), 'hello, this is not a database at all, not even close'.repeat(100));
+    expect(() => Store.open(dir)).toThrow(PyroError);
+    expect(() => Store.open(dir)).toThrow(/damaged: file is not a database/);
+  });
+});
