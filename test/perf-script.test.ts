@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { foldedLines, writeFolded } from '../src/core/formats/folded.js';
-import { parsePerfScript } from '../src/core/formats/perf-script.js';
+import { PerfScriptReader, parsePerfScript } from '../src/core/formats/perf-script.js';
 import type { PerfScriptOptions } from '../src/core/formats/types.js';
 import { sourceFromBuffer } from '../src/core/io/source.js';
 import { corpus, pyro, readBytes, readFile, requirePeer, tempDir } from './helpers.js';
@@ -17,6 +17,37 @@ const OPTS = ['pid', 'tid', 'kernel', 'jit', 'all', 'addrs'] as const;
 async function fold(text: string | Buffer, perf: Partial<PerfScriptOptions> = {}): Promise<string[]> {
   const p = await parsePerfScript(await sourceFromBuffer('t.txt', text), { perf });
   return foldedLines(p, p.defaultValue);
+}
+
+/**
+ * The reader fed one line at a time, each in a buffer of its own: no stack
+ * block is ever whole in a buffer, so no sample takes the cached-block path.
+ * The reference for what reading whole buffers must give.
+ */
+function lineByLine(bytes: Buffer, perf: Partial<PerfScriptOptions> = {}) {
+  const reader = new PerfScriptReader('t.txt', perf);
+  let lineNo = 0;
+  for (let pos = 0; pos < bytes.length; ) {
+    let nl = bytes.indexOf(10, pos);
+    const last = nl < 0;
+    if (last) nl = bytes.length;
+    const line = Buffer.from(bytes.subarray(pos, last ? nl : nl + 1));
+    let end = nl - pos;
+    if (end > 0 && line[end - 1] === 13) end--;
+    reader.line(line, 0, end, ++lineNo);
+    pos = nl + 1;
+  }
+  return reader.finish();
+}
+
+/** What a reader's result is made of: each value type's folded lines, the sample count, the warnings. */
+function summary(p: Awaited<ReturnType<typeof parsePerfScript>>) {
+  return {
+    types: p.valueTypes,
+    folded: p.valueTypes.map((_, i) => foldedLines(p, i)),
+    samples: p.sampleCount,
+    warnings: p.warnings,
+  };
 }
 
 const sortedLines = (text: string) =>
@@ -298,6 +329,97 @@ describe('perf script: detection and decoding', () => {
       expect(p.sampleCount, f).toBeGreaterThan(0);
       expect(p.totals()[1], f).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('perf script: repeated stacks (whole blocks remembered)', () => {
+  const inputs = [
+    ...readdirSync(FLAMEGRAPH)
+      .filter((f) => f.endsWith('.txt'))
+      .map((f) => join(FLAMEGRAPH, f)),
+    ...readdirSync(INFERNO)
+      .filter((f) => f.endsWith('.txt'))
+      .map((f) => join(INFERNO, f)),
+  ];
+
+  it('reads every corpus capture as it reads it line by line, with each option', async () => {
+    for (const file of inputs) {
+      const bytes = readFileSync(file);
+      for (const perf of [{}, { all: true }, { tid: true }, { allEvents: true }, { event: 'cycles' }]) {
+        const whole = await parsePerfScript(await sourceFromBuffer('t.txt', bytes), { perf }).catch((e) => e.message);
+        let byLine: unknown;
+        try {
+          byLine = summary(lineByLine(bytes, perf));
+        } catch (e) {
+          byLine = (e as Error).message;
+        }
+        expect(typeof whole === 'string' ? whole : summary(whole), `${basename(file)} ${JSON.stringify(perf)}`).toEqual(
+          byLine,
+        );
+      }
+    }
+  });
+
+  // Repeated samples that a block cache could get wrong: the same block under another process, a
+  // JVM process, another event; blocks with a bad line, a comment, a CRLF blank line; samples
+  // with no blank line between them; a one-line sample; blocks that share their first lines.
+  const SAMPLE = (head: string, body: string) => `${head}\n${body}\n`;
+  const BODY = '\t1 leaf (/bin/a)\n\t2 Ljava/lang/Thread;.run (/tmp/perf-1.map)\n\t3 main (/bin/a)\n';
+  const TRICKY = [
+    SAMPLE('a 1/1 1.0: 3 cycles:', BODY),
+    SAMPLE('b 2/2 1.0: 5 cycles:', BODY),
+    SAMPLE('java 3/3 1.0: 7 cycles:', BODY),
+    SAMPLE('a 1/1 1.0: 11 instructions:', BODY),
+    SAMPLE('a 1/1 1.0: 13 cycles:', `${BODY}%%% garbage %%%\n`),
+    SAMPLE('a 1/1 1.0: 17 cycles:', `\t4 f (/bin/a)\n# a comment\n${BODY}`),
+    `a 1/1 1.0: 19 cycles:\n\t5 g (/bin/a)\r\n\r\n${BODY}\n`,
+    `a 1/1 1.0: 23 cycles:\n${BODY}a 1/1 1.0: 29 cycles:\n${BODY}b 2/2 1.0: 31 cycles:\n${BODY}\n`,
+    'a 1/1 1.0: 37 cycles:  6 h (/bin/a)\n\n',
+    SAMPLE('a 1/1 1.0: 41 cycles:', ''),
+    // Blocks that start like BODY (the cache's first guess), shorter and longer.
+    SAMPLE('a 1/1 1.0: 43 cycles:', '\t1 leaf (/bin/a)\n'),
+    SAMPLE('a 1/1 1.0: 47 cycles:', `${BODY}\t7 start (/bin/a)\n`),
+    SAMPLE('a 1/1 1.0: 53 cycles:', BODY),
+  ].join('');
+
+  it('reads repeated tricky samples as it reads them line by line', async () => {
+    // Each sample repeated, then the whole text repeated: first sightings, then cached blocks.
+    const text = Buffer.from(TRICKY.repeat(3) + TRICKY.replace(/(\n\n)/g, '$1$1').repeat(2));
+    for (const perf of [{}, { all: true }, { pid: true }, { allEvents: true }]) {
+      const whole = await parsePerfScript(await sourceFromBuffer('t.txt', text), { perf });
+      expect(summary(whole), JSON.stringify(perf)).toEqual(summary(lineByLine(text, perf)));
+    }
+  });
+
+  it('reads stacks that seldom repeat (the cache mostly set aside), then repeat, as line by line', async () => {
+    const unique = Array.from({ length: 6000 }, (_, i) =>
+      SAMPLE(`a 1/1 1.0: ${i} cycles:`, `\t${i} f${i % 7} (/bin/a)\n${BODY}`),
+    );
+    const text = Buffer.from(unique.join('') + TRICKY.repeat(400));
+    const p = await parsePerfScript(await sourceFromBuffer('t.txt', text));
+    expect(summary(p)).toEqual(summary(lineByLine(text)));
+  });
+
+  it('counts the lines of blocks taken whole in the line numbers of warnings', async () => {
+    const text = `${SAMPLE('a 1/1 1.0: 3 cycles:', BODY).repeat(50)}%%% garbage %%%\na 1/1 1.0: 3 cycles:\n${BODY}`;
+    const lines = text.split('\n');
+    const p = await parsePerfScript(await sourceFromBuffer('t.txt', text));
+    expect(p.sampleCount).toBe(50);
+    expect(p.warnings).toEqual([
+      expect.stringContaining(`the last sample (line ${lines.lastIndexOf('a 1/1 1.0: 3 cycles:') + 1})`),
+      expect.stringContaining(`the first is line ${lines.indexOf('%%% garbage %%%') + 1}:`),
+    ]);
+    expect(summary(p)).toEqual(summary(lineByLine(Buffer.from(text))));
+  });
+
+  it('reads a file larger than a read buffer as the same bytes in one buffer', async () => {
+    const one = gunzipSync(readFileSync(join(FLAMEGRAPH, 'example-perf-stacks.txt.gz')));
+    const big = Buffer.concat([one, one, one]);
+    const file = join(tempDir(), 'big.perf');
+    writeFileSync(file, big);
+    const fromFile = await readFile(file, { perf: { all: true } });
+    expect(summary(fromFile)).toEqual(summary(lineByLine(big, { all: true })));
+    expect(fromFile.sampleCount).toBe(3 * (await readBytes('one', one)).sampleCount);
   });
 });
 

@@ -15,27 +15,23 @@ import { growInt32 } from '../model/growable.js';
 import { Profile, SAMPLES, type ValueType } from '../model/profile.js';
 import { StackTrie } from '../model/trie.js';
 import { ByteKeyTable } from './perf/byte-keys.js';
+import { BlockCache, FrameCache } from './perf/frame-cache.js';
 import { frameNames, type NameOptions, nameOptions } from './perf/frame-names.js';
 import { EventHeader, isWs, StackLine } from './perf/script-lines.js';
 import type { Detection, PerfScriptOptions, ProfileFormat, ReadOptions } from './types.js';
 
 /** Distinct stack lines remembered before the cache starts afresh (bounds memory on endless inputs). */
 const LINE_CACHE_LIMIT = 1 << 20;
-
-/** What each distinct stack line (bytes) stands for: its frames, leaf first. */
-class LineCache {
-  readonly keys = new ByteKeyTable();
-  start = new Int32Array(1024);
-  /** Number of frames; -1 for a line that is not a stack line. */
-  count = new Int32Array(1024);
-  pool = new Int32Array(4096);
-  used = 0;
-
-  clear(): void {
-    this.keys.clear();
-    this.used = 0;
-  }
-}
+/** Bytes of distinct stack blocks remembered before that cache starts afresh. */
+const BLOCK_CACHE_BYTES = 4 << 20;
+/** The end of a stack block: its last line break and the blank line's. */
+const BLANK_LINE = Buffer.from('\n\n');
+/** Block searches in a row that may fail before they are only retried every 1024 samples. */
+const MAX_SEARCH_MISSES = 16;
+/** Block lookups per round, after which the block cache is used only for 1 sample in 16 if it found few blocks. */
+const BLOCK_ROUND = 4096;
+/** What eventLine returns for a line that is not a sample header. */
+const NOT_HEADER = -1;
 
 /** One event type read: its trie (samples, period). */
 interface EventTarget {
@@ -48,7 +44,25 @@ export class PerfScriptReader {
   private readonly names: NameOptions;
   private readonly header = new EventHeader();
   private readonly split = new StackLine();
-  private readonly caches = [new LineCache(), new LineCache()];
+  /** Stack lines and whole stack blocks, for non-JVM and JVM processes (whose frames are named differently). */
+  private readonly lineCaches = [new FrameCache(), new FrameCache()];
+  private readonly blockCaches = [new BlockCache(BLOCK_CACHE_BYTES), new BlockCache(BLOCK_CACHE_BYTES)];
+  /** The block of the current sample when it was found in a block cache, else -1. */
+  private block = -1;
+  /** A block not in the cache yet, remembered when its sample ends at the blank line that closes it. */
+  private pendingBuf: Buffer | undefined;
+  private pendingStart = 0;
+  private pendingEnd = 0;
+  private pendingBad = 0;
+  /** Block searches in a row that found no block (then searching mostly stops: see knownBlock). */
+  private searchMisses = 0;
+  /** Block lookups and hits this round; whether stacks seldom repeat (see knownBlock). */
+  private blockTries = 0;
+  private blockHits = 0;
+  private blocksRare = false;
+  private sinceTry = 0;
+  /** Lines taken with whole blocks, which forEachLine does not count. */
+  private skipped = 0;
   /** Processes (header bytes comm..tid) -> root frame and whether it is a JVM. */
   private readonly procKeys = new ByteKeyTable();
   private procFrame = new Int32Array(256);
@@ -64,6 +78,7 @@ export class PerfScriptReader {
   /** In a sample being kept (stackcollapse: "$pname" defined). */
   private inSample = false;
   private target: EventTarget | undefined;
+  private targetIndex = 0;
   private root = 0;
   private java = 0;
   private period = 1;
@@ -87,14 +102,19 @@ export class PerfScriptReader {
     this.names = nameOptions(options);
   }
 
-  /** Feeds one line (without its line break). */
-  line(buf: Buffer, start: number, end: number, lineNo: number): void {
+  /**
+   * Feeds one line (without its line break); as a `forEachLine` callback, since
+   * it may return the offset of the line to go on from (after a known stack block).
+   */
+  line(buf: Buffer, start: number, end: number, lineNo: number): number | undefined {
     // forEachLine hands the line break over with the line, except for a last line without one.
     this.hadBreak = end < buf.length;
+    lineNo += this.skipped;
     this.lineNo = lineNo;
     if (start === end) {
+      if (this.pendingBuf !== undefined) this.learnBlock(buf, start, lineNo);
       this.endSample();
-      return;
+      return undefined;
     }
     const c = buf[start] as number;
     if (c === 35 /* # */) return;
@@ -102,19 +122,22 @@ export class PerfScriptReader {
       // Indented: a frame of the current sample, or (perf right-aligns comm) a header.
       if (this.inSample) {
         this.stackLine(buf, start, end, lineNo);
-        return;
+        return undefined;
       }
       let p = start + 1;
       while (p < end && isWs(buf[p] as number)) p++;
-      if (p === end) return;
-      if (this.eventLine(buf, start, end, lineNo)) return;
+      if (p === end) return undefined;
+      const next = this.eventLine(buf, start, end, lineNo);
+      if (next !== NOT_HEADER) return next > 0 ? next : undefined;
       // A frame of a sample that is filtered out (or a stray one): stackcollapse skips it.
       if (!this.split.parse(buf, p, end)) this.bad(lineNo);
-      return;
+      return undefined;
     }
-    if (this.eventLine(buf, start, end, lineNo)) return;
+    const next = this.eventLine(buf, start, end, lineNo);
+    if (next !== NOT_HEADER) return next > 0 ? next : undefined;
     if (this.inSample) this.stackLine(buf, start, end, lineNo);
     else if (!this.split.parse(buf, start, end)) this.bad(lineNo);
+    return undefined;
   }
 
   private bad(lineNo: number): void {
@@ -122,29 +145,38 @@ export class PerfScriptReader {
     if (this.unrecognized++ === 0) this.firstUnrecognized = lineNo;
   }
 
-  private eventLine(buf: Buffer, start: number, end: number, lineNo: number): boolean {
+  /**
+   * A sample header: starts the sample and returns where to go on (past the
+   * lines of its stack block taken here, else 0), or NOT_HEADER.
+   */
+  private eventLine(buf: Buffer, start: number, end: number, lineNo: number): number {
     const h = this.header;
-    if (!h.parse(buf, start, end)) return false;
+    if (!h.parse(buf, start, end)) return NOT_HEADER;
     // A header without the blank line that ends the previous sample: that sample ends here.
     if (this.inSample) this.endSample();
-    let target: EventTarget;
+    if (this.pendingBuf !== undefined) {
+      // The block searched for did not end the sample: samples are not separated by blank lines.
+      this.pendingBuf = undefined;
+      this.searchMisses++;
+    }
+    let t: number;
     if (h.evStart < 0) {
-      target = this.targets[this.targetIndex('')] as EventTarget;
+      t = this.targetFor('');
     } else {
       let k = this.eventKeys.find(buf, h.evStart, h.evEnd);
       if (k < 0) k = this.newEvent(buf, h.evStart, h.evEnd);
       this.eventSeen[k] = (this.eventSeen[k] as number) + 1;
-      const t = this.eventTarget[k] as number;
+      t = this.eventTarget[k] as number;
       if (t < 0) {
         this.filtered++;
-        return true;
+        return 0;
       }
-      target = this.targets[t] as EventTarget;
     }
     let proc = this.procKeys.find(buf, h.comm, h.keyEnd);
     if (proc < 0) proc = this.newProcess(buf);
     this.inSample = true;
-    this.target = target;
+    this.target = this.targets[t] as EventTarget;
+    this.targetIndex = t;
     this.root = this.procFrame[proc] as number;
     this.java = this.procJava[proc] as number;
     this.period = h.period > 0 ? h.period : 1;
@@ -153,8 +185,104 @@ export class PerfScriptReader {
       // A one-frame sample on the header line is complete.
       this.stackLine(buf, h.rest, end, lineNo);
       this.endSample();
+      return 0;
     }
-    return true;
+    return this.knownBlock(buf, end, lineNo);
+  }
+
+  /**
+   * The stack block after the header line ending at `end` (up to a blank
+   * line): when it is in the cache, its frames become the sample's, the blank
+   * line ends the sample, and reading goes on after it. A block seen for the
+   * first time is read line by line (readBlock) and remembered at that blank
+   * line if every line was a stack line (learnBlock).
+   */
+  private knownBlock(buf: Buffer, end: number, lineNo: number): number {
+    // LF only (a CRLF input is read line by line), and a block with at least one line.
+    if (buf[end] !== 10 || buf[end + 1] === 10) return 0;
+    // A search may run to the end of the buffer: where blank lines do not end
+    // samples (searches that find no block), only search now and then.
+    if (this.searchMisses >= MAX_SEARCH_MISSES && (this.profile.sampleCount & 1023) !== 0) return 0;
+    // Where stacks seldom repeat, learning blocks costs more than it saves: try now and then only.
+    if (this.blocksRare && (++this.sinceTry & 15) !== 0) return 0;
+    if (++this.blockTries === BLOCK_ROUND) {
+      this.blocksRare = this.blockHits * 8 < BLOCK_ROUND;
+      this.blockTries = 0;
+      this.blockHits = 0;
+    }
+    const from = end + 1;
+    const cache = this.blockCaches[this.java] as BlockCache;
+    // First the block that last followed the same first line: if its bytes are here, followed by the
+    // blank line, it is this block (it has no blank line inside), and no search is needed.
+    const nl = buf.indexOf(10, from);
+    const first = nl < 0 ? -1 : (this.lineCaches[this.java] as FrameCache).find(buf, from, nl);
+    let k = first < 0 ? -1 : cache.guess(first);
+    let blockEnd = k < 0 ? -1 : from + cache.frames.keys.keyLength(k);
+    if (k < 0 || !cache.frames.keys.matches(k, buf, from) || buf[blockEnd] !== 10) {
+      const found = buf.indexOf(BLANK_LINE, from);
+      if (found < 0) {
+        this.searchMisses++;
+        return 0;
+      }
+      blockEnd = found + 1;
+      k = cache.frames.find(buf, from, blockEnd);
+      if (k >= 0 && first >= 0) cache.setGuess(first, k);
+    }
+    if (k < 0) {
+      this.pendingBuf = buf;
+      this.pendingStart = from;
+      this.pendingEnd = blockEnd;
+      this.pendingBad = this.unrecognized;
+      return this.readBlock(buf, from, blockEnd, lineNo);
+    }
+    this.block = k;
+    this.searchMisses = 0;
+    this.blockHits++;
+    // The blank line that follows ends the sample, as `line` would.
+    const lines = (cache.lines[k] as number) + 1;
+    this.skipped += lines;
+    this.lineNo = lineNo + lines;
+    this.hadBreak = true;
+    this.endSample();
+    return blockEnd + 1;
+  }
+
+  /**
+   * The frame lines of a new block, read here rather than each through
+   * `line`, as `line` would read them (indented LF lines of a sample are stack
+   * lines); from any other line on, `line` reads on. Returns where.
+   */
+  private readBlock(buf: Buffer, from: number, blockEnd: number, lineNo: number): number {
+    let pos = from;
+    let n = lineNo;
+    while (pos < blockEnd) {
+      const c = buf[pos];
+      if (c !== 32 && c !== 9) break;
+      const nl = buf.indexOf(10, pos);
+      if (buf[nl - 1] === 13) break;
+      this.stackLine(buf, pos, nl, ++n);
+      pos = nl + 1;
+    }
+    this.skipped += n - lineNo;
+    return pos;
+  }
+
+  /** The blank line at `start` ends a sample read line by line: remember its block if it was all stack lines. */
+  private learnBlock(buf: Buffer, start: number, lineNo: number): void {
+    const whole = this.pendingBuf === buf && this.pendingEnd === start && this.pendingBad === this.unrecognized;
+    this.pendingBuf = undefined;
+    if (!whole) {
+      this.searchMisses++;
+      return;
+    }
+    this.searchMisses = 0;
+    const cache = this.blockCaches[this.java] as BlockCache;
+    const from = this.pendingStart;
+    // Not found by knownBlock, so `add` may follow.
+    if (cache.frames.find(buf, from, start) >= 0) return;
+    this.block = cache.add(buf, from, start, this.stack, this.depth, lineNo - this.sampleLine - 1);
+    const first = (this.lineCaches[this.java] as FrameCache).find(buf, from, buf.indexOf(10, from));
+    if (first >= 0) cache.setGuess(first, this.block);
   }
 
   /** Whether samples of a new event name are read: the first one seen (or the one asked for), or all with allEvents. */
@@ -170,12 +298,12 @@ export class PerfScriptReader {
     else if (wanted) take = name === wanted || name.startsWith(`${wanted}:`);
     else take = !this.defaulted;
     this.defaulted = true;
-    this.eventTarget[k] = take ? this.targetIndex(name) : -1;
+    this.eventTarget[k] = take ? this.targetFor(name) : -1;
     return k;
   }
 
   /** The target of an event ('' for headers that name none): one per event with allEvents, else one for all. */
-  private targetIndex(name: string): number {
+  private targetFor(name: string): number {
     let i = this.options.allEvents ? this.targets.findIndex((t) => t.name === name) : 0;
     if (i < 0 || this.targets.length === 0) {
       i = this.targets.length;
@@ -214,25 +342,21 @@ export class PerfScriptReader {
 
   /** Adds the frames of a stack line, from the cache keyed by the whole line (indentation included). */
   private stackLine(buf: Buffer, start: number, end: number, lineNo: number): void {
-    const cache = this.caches[this.java] as LineCache;
-    let k = cache.keys.find(buf, start, end);
+    const cache = this.lineCaches[this.java] as FrameCache;
+    let k = cache.find(buf, start, end);
     if (k < 0) k = this.learnLine(cache, buf, start, end);
-    const n = cache.count[k] as number;
+    const n = cache.framesOf(k);
     if (n < 0) {
       this.bad(lineNo);
       return;
     }
     if (this.depth + n > this.stack.length) this.stack = growInt32(this.stack, this.depth + n);
-    const pool = cache.pool;
-    const stack = this.stack;
-    let d = this.depth;
-    for (let i = cache.start[k] as number, e = i + n; i < e; i++) stack[d++] = pool[i] as number;
-    this.depth = d;
+    this.depth = cache.copyFrames(k, this.stack, this.depth);
   }
 
   /** Works out the frames of a stack line not seen before, and remembers them. */
-  private learnLine(cache: LineCache, buf: Buffer, start: number, end: number): number {
-    if (cache.keys.size >= LINE_CACHE_LIMIT) cache.clear();
+  private learnLine(cache: FrameCache, buf: Buffer, start: number, end: number): number {
+    if (cache.size >= LINE_CACHE_LIMIT) cache.clear();
     let frames: number[] | undefined;
     const s = this.split;
     let p = start;
@@ -248,33 +372,45 @@ export class PerfScriptReader {
       // Leaf first: the last name of a Java inline chain is the innermost.
       frames = names ? names.reverse().map((n) => this.profile.frames.internName(n)) : [];
     }
-    const k = cache.keys.add(buf, start, end);
-    if (k >= cache.start.length) {
-      cache.start = growInt32(cache.start, k + 1);
-      cache.count = growInt32(cache.count, k + 1);
-    }
-    cache.start[k] = cache.used;
-    cache.count[k] = frames ? frames.length : -1;
-    if (frames) {
-      if (cache.used + frames.length > cache.pool.length)
-        cache.pool = growInt32(cache.pool, cache.used + frames.length);
-      for (const f of frames) cache.pool[cache.used++] = f;
-    }
-    return k;
+    return cache.add(buf, start, end, frames ?? [], 0, frames ? frames.length : -1);
   }
 
   /** A blank line: the sample is complete. stackcollapse keeps samples without frames, as "comm". */
   private endSample(): void {
     if (!this.inSample) return;
     this.inSample = false;
-    if (this.depth === this.stack.length) this.stack = growInt32(this.stack, this.depth + 1);
-    this.stack[this.depth++] = this.root;
     const t = this.target as EventTarget;
-    const node = t.trie.insertReversed(this.stack, 0, this.depth);
+    const k = this.block;
+    let node: number;
+    if (k < 0) {
+      node = this.insertStack(t.trie);
+    } else {
+      // A known block: the same leaf as its last sample when the process and event are the same too.
+      this.block = -1;
+      const cache = this.blockCaches[this.java] as BlockCache;
+      if (cache.memoTarget[k] === this.targetIndex && cache.memoRoot[k] === this.root) {
+        node = cache.memoNode[k] as number;
+      } else {
+        const n = cache.frames.framesOf(k);
+        if (n + 1 > this.stack.length) this.stack = growInt32(this.stack, n + 1);
+        this.depth = cache.frames.copyFrames(k, this.stack, 0);
+        node = this.insertStack(t.trie);
+        cache.memoTarget[k] = this.targetIndex;
+        cache.memoRoot[k] = this.root;
+        cache.memoNode[k] = node;
+      }
+    }
     t.trie.addSelf(node, 0, 1);
     t.trie.addSelf(node, 1, this.period);
     this.profile.sampleCount++;
     this.depth = 0;
+  }
+
+  /** The leaf of the current stack (leaf first, then the process frame) in `trie`. */
+  private insertStack(trie: StackTrie): number {
+    if (this.depth === this.stack.length) this.stack = growInt32(this.stack, this.depth + 1);
+    this.stack[this.depth++] = this.root;
+    return trie.insertReversed(this.stack, 0, this.depth);
   }
 
   finish(): Profile {

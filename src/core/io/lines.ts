@@ -5,22 +5,31 @@ import type { Source } from './source.js';
 export const MAX_LINE_BYTES = 4 * 1024 * 1024;
 
 /**
+ * What `forEachLine` calls per line. It may return the offset in `buf` of the
+ * start of a later line to resume there: readers that take several lines at
+ * once (perf script's repeated stacks) skip them, and count them themselves.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: most callbacks return nothing.
+export type LineCallback = (buf: Buffer, start: number, end: number, lineNo: number) => number | void;
+
+/**
  * Calls `onLine(buf, start, end, lineNo)` for each line of the source, without
  * the line break (LF or CRLF). `buf` is only valid during the call: decode the
- * bytes you keep. Streams: memory does not grow with the input.
+ * bytes you keep. Streams: memory does not grow with the input. Returns the
+ * number of lines handed over.
  */
-export async function forEachLine(
-  source: Source,
-  onLine: (buf: Buffer, start: number, end: number, lineNo: number) => void,
-): Promise<number> {
+export async function forEachLine(source: Source, onLine: LineCallback): Promise<number> {
   let carry: Buffer | undefined;
   let lineNo = 0;
-  const emit = (buf: Buffer, start: number, end: number) => {
+  // The offset to go on from after the line ending at `nl`.
+  const emit = (buf: Buffer, start: number, nl: number): number => {
     lineNo++;
-    if (end > start && buf[end - 1] === 13) end--;
-    onLine(buf, start, end, lineNo);
+    const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+    const next = onLine(buf, start, end, lineNo);
+    return typeof next === 'number' ? next : nl + 1;
   };
-  for await (const chunk of source.chunks()) {
+  // Lines are handed over during the loop and the carry is copied: chunks may be transient.
+  for await (const chunk of source.chunks({ transient: true })) {
     let pos = 0;
     let buf = chunk;
     if (carry) {
@@ -33,16 +42,15 @@ export async function forEachLine(
       buf = Buffer.concat([carry, chunk.subarray(0, nl + 1)]);
       carry = undefined;
       if (buf.length - 1 > MAX_LINE_BYTES) tooLong(source, lineNo + 1);
-      emit(buf, 0, buf.length - 1);
+      // The joined buffer ends where the chunk's first line does.
+      pos = emit(buf, 0, buf.length - 1) - buf.length + nl + 1;
       buf = chunk;
-      pos = nl + 1;
     }
     for (;;) {
       const nl = buf.indexOf(10, pos);
       if (nl < 0) break;
       if (nl - pos > MAX_LINE_BYTES) tooLong(source, lineNo + 1);
-      emit(buf, pos, nl);
-      pos = nl + 1;
+      pos = emit(buf, pos, nl);
     }
     if (pos < buf.length) {
       carry = Buffer.from(buf.subarray(pos));

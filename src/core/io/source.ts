@@ -1,5 +1,5 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { InputError, PyroError } from '../errors.js';
 
 /** How much decoded content detection gets to look at. */
@@ -19,8 +19,17 @@ export interface Source {
   readonly head: Buffer;
   /** True when the whole content is in `head`. */
   readonly complete: boolean;
-  chunks(): AsyncIterable<Buffer>;
+  chunks(options?: ChunkOptions): AsyncIterable<Buffer>;
   bytes(): Promise<Buffer>;
+}
+
+export interface ChunkOptions {
+  /**
+   * The caller is done with each chunk when it asks for the next one, so the
+   * source may read the next one into the same memory: a fresh 4 MiB buffer
+   * per chunk costs page faults (several ms per MB on a VM: more than parsing it).
+   */
+  transient?: boolean;
 }
 
 const GZIP = [0x1f, 0x8b];
@@ -33,6 +42,7 @@ export async function openSource(path: string, onProgress?: ProgressCallback): P
   const name = path === '-' ? 'stdin' : path;
   let raw: AsyncIterable<Buffer>;
   let size: number | undefined;
+  const reuse = { ok: false };
   if (path === '-') {
     raw = process.stdin as AsyncIterable<Buffer>;
   } else {
@@ -48,20 +58,23 @@ export async function openSource(path: string, onProgress?: ProgressCallback): P
       );
     }
     if (!isFile) throw new PyroError(`${path}: not a regular file`);
-    raw = readFileChunks(path);
+    raw = readFileChunks(path, reuse);
   }
   if (onProgress) raw = counted(raw, size, onProgress);
-  return decodeSource(name, path === '-' ? undefined : path, raw);
+  return decodeSource(name, path === '-' ? undefined : path, raw, reuse);
 }
 
 /** Plain files: large synchronous reads, since a CLI has nothing else to do meanwhile and the page cache answers at once. */
 export const FILE_CHUNK_BYTES = 4 << 20;
 
-async function* readFileChunks(path: string): AsyncIterable<Buffer> {
+/** `reuse.ok`: every chunk yielded so far is done with when the next is asked for. */
+async function* readFileChunks(path: string, reuse: { ok: boolean }): AsyncIterable<Buffer> {
   const fd = openSync(path, 'r');
+  let last: Buffer | undefined;
   try {
     for (;;) {
-      const buf = Buffer.allocUnsafe(FILE_CHUNK_BYTES);
+      const buf = reuse.ok && last ? last : Buffer.allocUnsafe(FILE_CHUNK_BYTES);
+      last = buf;
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) return;
       yield n === buf.length ? buf : buf.subarray(0, n);
@@ -92,55 +105,47 @@ export function sourceFromBuffer(name: string, bytes: Buffer | string): Promise<
   );
 }
 
-async function decodeSource(name: string, path: string | undefined, raw: AsyncIterable<Buffer>): Promise<Source> {
-  const rawIt = wrapErrors(name, raw)[Symbol.asyncIterator]();
+async function decodeSource(
+  name: string,
+  path: string | undefined,
+  raw: AsyncIterable<Buffer>,
+  reuse = { ok: false },
+): Promise<Source> {
+  // The raw chunks read while the head is decoded, kept in case bytes() wants them.
+  let rawSeen: Buffer[] | undefined = [];
+  const rawIt = recorded(wrapErrors(name, raw)[Symbol.asyncIterator](), () => rawSeen);
   const first = await pull(rawIt);
   let it: AsyncIterator<Buffer> = replay(first.value, rawIt);
   let compressed = false;
+  let stream: ReturnType<typeof gunzip> | undefined;
   if (first.value && first.value[0] === GZIP[0] && first.value[1] === GZIP[1]) {
     compressed = true;
-    it = gunzip(name, it);
+    stream = gunzip(name, it);
+    it = stream;
   }
-  // Read the head of the decoded content.
-  const parts: Buffer[] = [];
-  let headLen = 0;
-  let done = false;
-  while (headLen < HEAD_BYTES) {
-    const r = await pull(it);
-    if (r.done || !r.value) {
-      done = true;
-      break;
-    }
-    parts.push(r.value);
-    headLen += r.value.length;
-  }
-  let head = Buffer.concat(parts, headLen);
-  const bom = detectBom(head);
+  // Read the start of the decoded content (at least the head).
+  let read = await readStart(it);
+  let start = read.start;
+  const bom = detectBom(start);
   if (bom === 'utf8') {
-    head = head.subarray(3);
+    start = start.subarray(3);
   } else if (bom !== undefined) {
-    it = utf16ToUtf8(bom, replay(head, done ? emptyIterator() : it));
-    head = Buffer.alloc(0);
-    const again: Buffer[] = [];
-    let len = 0;
-    done = false;
-    while (len < HEAD_BYTES) {
-      const r = await pull(it);
-      if (r.done || !r.value) {
-        done = true;
-        break;
-      }
-      again.push(r.value);
-      len += r.value.length;
-    }
-    head = Buffer.concat(again, len);
+    it = utf16ToUtf8(bom, replay(start, read.done ? emptyIterator() : it));
+    read = await readStart(it);
+    start = read.start;
   }
+  const done = read.done;
+  // A copy: when chunks are transient, `start` may be the read buffer, used again for later chunks.
+  const head = done ? start : Buffer.from(start.subarray(0, HEAD_BYTES));
   const rest = done ? emptyIterator() : it;
   let used = false;
-  const chunks = (): AsyncIterable<Buffer> => {
+  const chunks = (options?: ChunkOptions): AsyncIterable<Buffer> => {
     if (used) throw new Error(`${name}: content already consumed`);
     used = true;
-    return { [Symbol.asyncIterator]: () => replay(head, rest) };
+    rawSeen = undefined;
+    // Decoders (gunzip, UTF-16) may hold on to the raw chunks they were given.
+    reuse.ok = Boolean(options?.transient) && !compressed && bom === undefined;
+    return { [Symbol.asyncIterator]: () => replay(start, rest) };
   };
   return {
     name,
@@ -153,11 +158,47 @@ async function decodeSource(name: string, path: string | undefined, raw: AsyncIt
         used = true;
         return head;
       }
+      if (stream && bom !== 'utf-16le' && bom !== 'utf-16be') {
+        // Gzip read whole: inflate every raw byte in one call, into one buffer (the
+        // stream's chunks would need a copy into one more, as large as the content).
+        if (used) throw new Error(`${name}: content already consumed`);
+        used = true;
+        stream.stop();
+        let gz: Buffer;
+        if (path) {
+          // A file: read again whole, into one buffer rather than chunks to be joined.
+          await rawIt.return?.();
+          try {
+            gz = readFileSync(path);
+          } catch (e) {
+            throw new PyroError(`${name}: cannot read (${(e as Error).message})`);
+          }
+        } else {
+          while (!(await pull(rawIt)).done) {}
+          gz = Buffer.concat(rawSeen ?? []);
+        }
+        rawSeen = undefined;
+        const out = inflateWhole(name, gz);
+        return bom === 'utf8' ? out.subarray(3) : out;
+      }
       const all: Buffer[] = [];
       for await (const c of chunks()) all.push(c);
       return Buffer.concat(all);
     },
   };
+}
+
+/** The first chunks of `it`, at least HEAD_BYTES of them unless it ends (`done`). */
+async function readStart(it: AsyncIterator<Buffer>): Promise<{ start: Buffer; done: boolean }> {
+  const parts: Buffer[] = [];
+  let len = 0;
+  while (len < HEAD_BYTES) {
+    const r = await pull(it);
+    if (r.done || !r.value) return { start: Buffer.concat(parts, len), done: true };
+    parts.push(r.value);
+    len += r.value.length;
+  }
+  return { start: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, len), done: false };
 }
 
 function detectBom(b: Buffer): 'utf8' | 'utf-16le' | 'utf-16be' | undefined {
@@ -197,16 +238,51 @@ async function* wrapErrors(name: string, raw: AsyncIterable<Buffer>): AsyncItera
   }
 }
 
-function gunzip(name: string, input: AsyncIterator<Buffer>): AsyncIterator<Buffer> {
+/** Records the chunks an iterator yields into the list `into()` gives, while it gives one. */
+function recorded(it: AsyncIterator<Buffer>, into: () => Buffer[] | undefined): AsyncIterator<Buffer> {
+  return {
+    async next() {
+      const r = await it.next();
+      if (!r.done && r.value) into()?.push(r.value);
+      return r;
+    },
+    async return() {
+      return (await it.return?.()) ?? { done: true, value: undefined };
+    },
+  };
+}
+
+function gzipError(name: string, e: unknown): Error {
+  if (e instanceof PyroError) return e;
+  const msg = (e as Error).message;
+  return new InputError(name, /unexpected end/i.test(msg) ? 'truncated gzip data' : `corrupt gzip data (${msg})`);
+}
+
+/** Inflates a whole gzip input into one buffer, sized from the trailer (ISIZE: the length mod 2^32, a hint). */
+function inflateWhole(name: string, gz: Buffer): Buffer {
+  const hint = gz.length >= 4 ? gz.readUInt32LE(gz.length - 4) : 0;
+  // One spare byte, so that inflating ends within the first chunk; deflate expands at most 1032x.
+  const chunkSize = Math.max(64 * 1024, Math.min(hint, gz.length * 1032, 1 << 30) + 1);
+  try {
+    return gunzipSync(gz, { chunkSize });
+  } catch (e) {
+    throw gzipError(name, e);
+  }
+}
+
+/** Streaming gunzip; stop() makes it read no more of `input` (bytes() then reads the rest itself). */
+function gunzip(name: string, input: AsyncIterator<Buffer>): AsyncIterator<Buffer> & { stop(): void } {
   const z = createGunzip({ chunkSize: 1 << 20 });
+  let stopped = false;
   (async () => {
     try {
       for (;;) {
         const r = await input.next();
-        if (r.done) break;
+        if (r.done || stopped) break;
         if (!z.write(r.value)) await new Promise((res) => z.once('drain', res));
+        if (stopped) break;
       }
-      z.end();
+      if (!stopped) z.end();
     } catch (e) {
       z.destroy(e as Error);
     }
@@ -217,10 +293,12 @@ function gunzip(name: string, input: AsyncIterator<Buffer>): AsyncIterator<Buffe
       try {
         return await out.next();
       } catch (e) {
-        if (e instanceof PyroError) throw e;
-        const msg = (e as Error).message;
-        throw new InputError(name, /unexpected end/i.test(msg) ? 'truncated gzip data' : `corrupt gzip data (${msg})`);
+        throw gzipError(name, e);
       }
+    },
+    stop() {
+      stopped = true;
+      z.destroy();
     },
   };
 }

@@ -4,11 +4,12 @@ import { growInt32 } from '../../model/growable.js';
  * A hash set of byte strings, numbering each distinct key (0, 1, 2...) so that
  * callers keep per-key data in parallel arrays. Lookups allocate nothing: the
  * key is hashed and compared where it lies in the caller's buffer. Long keys
- * are hashed on their first 24 and last 8 bytes only (the full bytes are still
- * compared), which keeps lookups cheap for long stack lines.
+ * (whole stacks of perf script) are hashed on their ends and bytes spread
+ * over the middle only, and compared natively (memcmp), so that a lookup costs
+ * little more for a long key than for a short one.
  */
 export class ByteKeyTable {
-  private arena = Buffer.allocUnsafe(1 << 16);
+  private arena: Buffer;
   private used = 0;
   private offset = new Int32Array(1024);
   private length = new Int32Array(1024);
@@ -17,6 +18,15 @@ export class ByteKeyTable {
   private mask = 2047;
   /** Where the last failed `find` stopped, for `add`. */
   private freeSlot = 0;
+
+  /**
+   * `arenaBytes`: room for the keys' bytes before it grows. Memory not yet
+   * written costs nothing, while growing copies and touches fresh memory
+   * (page faults are dear), so a table with a byte limit starts at its limit.
+   */
+  constructor(arenaBytes = 1 << 16) {
+    this.arena = Buffer.allocUnsafe(arenaBytes);
+  }
 
   get size(): number {
     return this.count;
@@ -36,15 +46,33 @@ export class ByteKeyTable {
       const e = (table[i] as number) - 1;
       if (e < 0) break;
       if (length[e] === len) {
-        const o = (offset[e] as number) - start;
-        let k = start;
-        while (k < end && arena[o + k] === buf[k]) k++;
-        if (k === end) return e;
+        const o = offset[e] as number;
+        if (len > NATIVE_COMPARE) {
+          if (buf.compare(arena, o, o + len, start, end) === 0) return e;
+        } else {
+          const d = o - start;
+          let k = start;
+          while (k < end && arena[d + k] === buf[k]) k++;
+          if (k === end) return e;
+        }
       }
       i = (i + 1) & mask;
     }
     this.freeSlot = i;
     return -1;
+  }
+
+  /** Whether key e (any number: stale ones just do not match) is the bytes at buf[start, start + its length). */
+  matches(e: number, buf: Buffer, start: number): boolean {
+    if (e < 0 || e >= this.count) return false;
+    const len = this.length[e] as number;
+    const o = this.offset[e] as number;
+    return start + len <= buf.length && buf.compare(this.arena, o, o + len, start, start + len) === 0;
+  }
+
+  /** The length in bytes of key e. */
+  keyLength(e: number): number {
+    return this.length[e] as number;
   }
 
   /** Adds the key of the last `find` that returned -1; returns its number. */
@@ -66,8 +94,14 @@ export class ByteKeyTable {
     this.offset[e] = this.used;
     this.length[e] = len;
     this.used += len;
-    if (this.count * 2 > this.table.length) this.rehash();
-    else this.table[this.freeSlot] = e + 1;
+    if (this.count * 2 > this.table.length) {
+      this.rehash();
+    } else {
+      let i = this.freeSlot;
+      // Cleared since that find: the first free slot on the key's probe path is another.
+      if (i < 0) for (i = hashBytes(buf, start, end) & this.mask; this.table[i] !== 0; ) i = (i + 1) & this.mask;
+      this.table[i] = e + 1;
+    }
     return e;
   }
 
@@ -75,6 +109,7 @@ export class ByteKeyTable {
     this.used = 0;
     this.count = 0;
     this.table.fill(0);
+    this.freeSlot = -1;
   }
 
   private rehash(): void {
@@ -92,13 +127,21 @@ export class ByteKeyTable {
   }
 }
 
+/** Longer keys are compared by Buffer#compare: its call costs more than a short loop. */
+const NATIVE_COMPARE = 64;
+
 function hashBytes(buf: Buffer, start: number, end: number): number {
-  let h = Math.imul(0x811c9dc5 ^ (end - start), 0x01000193);
-  if (end - start <= 32) {
+  const len = end - start;
+  let h = Math.imul(0x811c9dc5 ^ len, 0x01000193);
+  if (len <= 256) {
+    // Lines that differ in one digit of an address or offset must not collide: every byte counts.
     for (let i = start; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
   } else {
-    for (let i = start; i < start + 24; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
-    for (let i = end - 8; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+    // Stack blocks: the first 128 bytes (the leaf's lines), the last 64, 64 spread over the middle.
+    for (let i = start; i < start + 128; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+    const step = (len - 192) / 65;
+    for (let j = 1; j <= 64; j++) h = Math.imul(h ^ (buf[start + 128 + ((j * step) | 0)] as number), 0x01000193);
+    for (let i = end - 64; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
   }
   return (h ^ (h >>> 15)) >>> 0;
 }
