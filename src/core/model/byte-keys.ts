@@ -1,4 +1,4 @@
-import { growInt32 } from '../../model/growable.js';
+import { growInt32 } from './growable.js';
 
 /**
  * A hash set of byte strings, numbering each distinct key (0, 1, 2...) so that
