@@ -16,7 +16,7 @@ import { PyroError } from '../errors.js';
 import { Profile, type ValueType } from '../model/profile.js';
 import { StackTrie, type TrieColumns } from '../model/trie.js';
 import type { Selector } from '../query/selector.js';
-import { CodecError, decodeTrie, encodeTrie } from './codec.js';
+import { CodecError, columnOf, decodeTrie, encodeTrie } from './codec.js';
 import { bucketMs, bucketOf, KEPT_LEVEL, LEVELS, planRange } from './levels.js';
 import { APP_LABEL, matchSeries } from './match.js';
 import { Symbols } from './symbols.js';
@@ -41,14 +41,20 @@ const MIGRATIONS: readonly string[] = [
    -- labels: canonical JSON of the sorted label pairs, service_name included.
    CREATE TABLE series (id INTEGER PRIMARY KEY, app TEXT NOT NULL, type TEXT NOT NULL, unit TEXT NOT NULL,
      labels TEXT NOT NULL, UNIQUE (type, unit, labels)) STRICT;
-   -- One row per ingested profile and series: [t, until), the total of its value, its trie.
+   -- The trie of one ingested profile and per-sample label set, every value column in one
+   -- blob (the series of a profile share its stacks); refs = the profile rows that read it.
+   CREATE TABLE tries (id INTEGER PRIMARY KEY, refs INTEGER NOT NULL, blob BLOB NOT NULL) STRICT;
+   -- One row per ingested profile and series: [t, until), the total of its value, the trie
+   -- and column it reads, and its level: the finest level whose bucket holds it and another
+   -- profile (LEVELS + 1 when none). Finer buckets, holding it alone, have no row.
    CREATE TABLE profiles (id INTEGER PRIMARY KEY, series INTEGER NOT NULL, t INTEGER NOT NULL,
-     until INTEGER NOT NULL, total REAL NOT NULL, blob BLOB NOT NULL) STRICT;
-   CREATE INDEX profiles_by_time ON profiles (series, t);
-   -- Pre-merged tries per series, level and bucket (see levels.ts). A bucket of one
-   -- profile points to it (ref) instead of holding a copy of its trie.
+     until INTEGER NOT NULL, total REAL NOT NULL, level INTEGER NOT NULL, trie INTEGER NOT NULL,
+     col INTEGER NOT NULL) STRICT;
+   CREATE INDEX profiles_by_level ON profiles (series, level, t);
+   -- Pre-merged tries per series, level and bucket (see levels.ts), for the buckets that
+   -- hold more than one profile (or data that gc --keep-levels compacted).
    CREATE TABLE buckets (id INTEGER PRIMARY KEY, series INTEGER NOT NULL, level INTEGER NOT NULL,
-     bucket INTEGER NOT NULL, count INTEGER NOT NULL, total REAL NOT NULL, ref INTEGER, blob BLOB,
+     bucket INTEGER NOT NULL, count INTEGER NOT NULL, total REAL NOT NULL, blob BLOB NOT NULL,
      UNIQUE (series, level, bucket)) STRICT;`,
 ];
 export const STORE_VERSION = MIGRATIONS.length;
@@ -66,19 +72,38 @@ interface BucketRow {
   bucket: number;
   count: number;
   total: number;
-  ref: number | null;
-  blob: Buffer | null;
+  blob: Buffer;
+}
+
+/** A profile row (of a series). */
+interface RawRow {
+  id: number;
+  t: number;
+  until: number;
+  total: number;
+  trie: number;
+  col: number;
 }
 
 /** What a level's bucket gains or loses: n profiles, their total, their merged trie. */
 interface Delta {
   n: number;
   total: number;
-  /** Decoded on first use: a new bucket pointing to the profile never needs it. */
+  /** Decoded on first use: a bucket that holds one profile has no row and never needs it. */
   trie: () => TrieColumns;
-  /** The profile row, when n = 1 (a new bucket then points to it). */
-  ref?: number;
+  /** The profile rows among the n (the others: data compacted by gc --keep-levels). */
+  ids: number[];
 }
+
+/**
+ * A bucket holding fewer profiles than this has no row (unless gc compacted
+ * data into it): merging so few costs a query about what merging their
+ * aggregate would, and the aggregate would take about as much room as they do.
+ */
+const MIN_BUCKET = 4;
+/** Profile levels (see the profiles table): 1 .. LEVELS + 1; 0 marks a row being placed, invisible to lookups. */
+const ALONE = LEVELS + 1;
+const PLACING = 0;
 
 type Series = Omit<SeriesInfo, 'profiles' | 'from' | 'until' | 'total'> & { key: string };
 
@@ -112,6 +137,9 @@ export class Store implements ProfileStore {
       seriesStats: db.prepare<[number], { count: number | null; total: number | null }>(
         `SELECT sum(count) AS count, sum(total) AS total FROM buckets WHERE series = ? AND level = ${LEVELS}`,
       ),
+      aloneStats: db.prepare<[number], { count: number; total: number | null }>(
+        `SELECT count(*) AS count, sum(total) AS total FROM profiles WHERE series = ? AND level = ${ALONE}`,
+      ),
       rawSpan: db.prepare<[number], { t: number | null; until: number | null }>(
         'SELECT min(t) AS t, max(until) AS until FROM profiles WHERE series = ?',
       ),
@@ -121,28 +149,35 @@ export class Store implements ProfileStore {
       deleteEmptySeries: db.prepare(
         `DELETE FROM series WHERE id NOT IN (SELECT series FROM buckets WHERE level = ${LEVELS})`,
       ),
-      insertProfile: db.prepare<[number, number, number, number, Buffer]>(
-        'INSERT INTO profiles (series, t, until, total, blob) VALUES (?, ?, ?, ?, ?)',
+      insertTrie: db.prepare<[number, Buffer]>('INSERT INTO tries (refs, blob) VALUES (?, ?)'),
+      unrefTrie: db.prepare<[number]>('UPDATE tries SET refs = refs - 1 WHERE id = ?'),
+      dropTrie: db.prepare<[number]>('DELETE FROM tries WHERE id = ? AND refs <= 0'),
+      insertProfile: db.prepare<[number, number, number, number, number, number, number]>(
+        'INSERT INTO profiles (series, t, until, total, level, trie, col) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      rawInRange: db.prepare<[number, number, number], { id: number; t: number; until: number; blob: Buffer }>(
-        'SELECT id, t, until, blob FROM profiles WHERE series = ? AND t >= ? AND t < ?',
+      // rawAbove[k]: the profiles of a series in [lo, hi) of level > k (those in level-k
+      // buckets without a row); rawAbove[0]: all of them. IN lists, so that the index is used for t.
+      rawAbove: Array.from({ length: ALONE }, (_, k) =>
+        db.prepare<[number, number, number], RawRow>(
+          `SELECT id, t, until, total, trie, col FROM profiles
+           WHERE series = ? AND level IN (${levelsAbove(k)}) AND t >= ? AND t < ?`,
+        ),
       ),
-      rawBlob: db.prepare<[number], { blob: Buffer; t: number }>('SELECT blob, t FROM profiles WHERE id = ?'),
-      moveRaw: db.prepare<[number, number, number, number]>(
-        'UPDATE profiles SET series = ? WHERE series = ? AND t >= ? AND t < ?',
-      ),
-      deleteRaw: db.prepare<[number, number, number]>('DELETE FROM profiles WHERE series = ? AND t >= ? AND t < ?'),
+      trieBlob: db.prepare<[number], { blob: Buffer }>('SELECT blob FROM tries WHERE id = ?'),
+      setLevel: db.prepare<[number, number]>('UPDATE profiles SET level = ? WHERE id = ?'),
+      moveRaw: db.prepare<[number, number]>(`UPDATE profiles SET series = ?, level = ${PLACING} WHERE id = ?`),
+      deleteRaw: db.prepare<[number]>('DELETE FROM profiles WHERE id = ?'),
       bucket: db.prepare<[number, number, number], BucketRow>(
-        'SELECT id, bucket, count, total, ref, blob FROM buckets WHERE series = ? AND level = ? AND bucket = ?',
+        'SELECT id, bucket, count, total, blob FROM buckets WHERE series = ? AND level = ? AND bucket = ?',
       ),
       bucketsInRange: db.prepare<[number, number, number, number], BucketRow>(
-        'SELECT id, bucket, count, total, ref, blob FROM buckets WHERE series = ? AND level = ? AND bucket >= ? AND bucket < ?',
+        'SELECT id, bucket, count, total, blob FROM buckets WHERE series = ? AND level = ? AND bucket >= ? AND bucket < ?',
       ),
-      insertBucket: db.prepare<[number, number, number, number, number, number | null, Buffer | null]>(
-        'INSERT INTO buckets (series, level, bucket, count, total, ref, blob) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      insertBucket: db.prepare<[number, number, number, number, number, Buffer]>(
+        'INSERT INTO buckets (series, level, bucket, count, total, blob) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       updateBucket: db.prepare<[number, number, Buffer, number]>(
-        'UPDATE buckets SET count = ?, total = ?, ref = NULL, blob = ? WHERE id = ?',
+        'UPDATE buckets SET count = ?, total = ?, blob = ? WHERE id = ?',
       ),
       deleteBucket: db.prepare<[number]>('DELETE FROM buckets WHERE id = ?'),
       getMeta: db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE key = ?'),
@@ -234,12 +269,16 @@ export class Store implements ProfileStore {
         for (const [k, v] of profile.labelSets[labelSet] ?? []) labels[k] = v;
         Object.assign(labels, options.labels);
         labels[APP_LABEL] = options.app;
+        const blob = encodeTrie(trie, undefined, frameMap);
+        const trieId = Number(this.st.insertTrie.run(profile.nTypes, blob).lastInsertRowid);
+        const decoded = once(() => decodeTrie(blob));
         profile.valueTypes.forEach((vt, column) => {
           const series = this.seriesId(vt, labels);
-          const blob = encodeTrie(trie, [column], frameMap);
-          const total = trie.totalOf(0, column);
-          const id = Number(this.st.insertProfile.run(series.id, t, until, total, blob).lastInsertRowid);
-          const delta = { n: 1, total, trie: once(() => decodeTrie(blob)), ref: id };
+          const total = columnSum(trie, column);
+          const id = Number(
+            this.st.insertProfile.run(series.id, t, until, total, PLACING, trieId, column).lastInsertRowid,
+          );
+          const delta = { n: 1, total, trie: once(() => columnOf(decoded(), column)), ids: [id] };
           this.propagate(series.id, 1, new Map([[bucketOf(t, 1), delta]]), 1);
           result.series.push({ id: series.id, name: series.name, labels: { ...labels }, from: t, until, total });
         });
@@ -259,13 +298,20 @@ export class Store implements ProfileStore {
 
   /**
    * Applies deltas (per bucket of `level`) to that level and every coarser
-   * one: sign +1 adds profiles, -1 takes them away. Buckets left with no
-   * profile are deleted; a new bucket of one profile points to its row.
+   * one: sign +1 adds profiles (their rows are PLACING), -1 takes them away
+   * (their rows are gone or moved). A bucket that holds one profile has no
+   * row; the profiles' levels follow.
    */
   private propagate(series: number, level: number, deltas: Map<number, Delta>, sign: 1 | -1): void {
+    // Profile row -> its new level.
+    const levels = new Map<number, number>();
+    if (sign > 0) for (const d of deltas.values()) for (const id of d.ids) levels.set(id, ALONE);
     let current = deltas;
     for (let k = level; k <= LEVELS; k++) {
-      for (const [b, d] of current) this.applyBucket(series, k, b, d, sign);
+      for (const [b, d] of current) {
+        if (sign > 0) this.addToBucket(series, k, b, d, levels);
+        else this.takeFromBucket(series, k, b, d, levels);
+      }
       if (k === LEVELS) break;
       const next = new Map<number, Delta[]>();
       for (const [b, d] of current) {
@@ -276,34 +322,74 @@ export class Store implements ProfileStore {
       }
       current = new Map([...next].map(([b, ds]) => [b, mergeDeltas(ds)]));
     }
+    for (const [id, l] of levels) this.st.setLevel.run(l, id);
   }
 
-  private applyBucket(series: number, level: number, b: number, d: Delta, sign: 1 | -1): void {
+  private addToBucket(series: number, level: number, b: number, d: Delta, levels: Map<number, number>): void {
     const row = this.st.bucket.get(series, level, b);
-    const count = (row?.count ?? 0) + sign * d.n;
+    const parts = [d.trie];
+    let n = d.n;
+    let total = d.total;
+    let ids = d.ids;
+    if (row) {
+      parts.push(() => this.bucketTrie(row, series, level));
+      n += row.count;
+      total += row.total;
+    } else {
+      // No row: the bucket holds fewer than MIN_BUCKET profiles, all stored ones.
+      const size = bucketMs(level);
+      const few = this.rawInRange(level, series, b * size, (b + 1) * size);
+      if (few.length + d.n < MIN_BUCKET && d.ids.length === d.n) return;
+      for (const r of few) {
+        parts.push(() => this.decodeColumn(r, series));
+        n++;
+        total += r.total;
+      }
+      ids = [...ids, ...few.map((r) => r.id)];
+    }
+    for (const id of ids) levels.set(id, Math.min(levels.get(id) ?? ALONE, level));
+    const blob = encodeTrie(toStackTrie(parts.map((p) => p())));
+    if (row) this.st.updateBucket.run(n, total, blob, row.id);
+    else this.st.insertBucket.run(series, level, b, n, total, blob);
+  }
+
+  private takeFromBucket(series: number, level: number, b: number, d: Delta, levels: Map<number, number>): void {
+    const row = this.st.bucket.get(series, level, b);
+    if (!row) return; // it held only the stored profiles taken away
+    const count = row.count - d.n;
     if (count < 0) throw new Error(`store: bucket ${level}/${b} of series ${series} would hold ${count} profiles`);
     if (count === 0) {
-      if (row) this.st.deleteBucket.run(row.id);
+      this.st.deleteBucket.run(row.id);
       return;
     }
-    if (!row) {
-      const ref = d.n === 1 ? d.ref : undefined;
-      const blob = ref === undefined ? encodeTrie(toStackTrie([d.trie()])) : null;
-      this.st.insertBucket.run(series, level, b, d.n, d.total, ref ?? null, blob);
-      return;
+    if (count < MIN_BUCKET) {
+      // Too few left for a row, unless some are compacted data (not stored profiles).
+      const size = bucketMs(level);
+      const left = this.rawInRange(0, series, b * size, (b + 1) * size);
+      if (left.length === count) {
+        this.st.deleteBucket.run(row.id);
+        for (const r of left) levels.set(r.id, level + 1);
+        return;
+      }
     }
-    const base = this.bucketTrie(row, series, level);
-    const merged = toStackTrie([base, sign < 0 ? negated(d.trie()) : d.trie()]);
-    this.st.updateBucket.run(count, row.total + sign * d.total, encodeTrie(merged), row.id);
+    const merged = toStackTrie([this.bucketTrie(row, series, level), negated(d.trie())]);
+    this.st.updateBucket.run(count, row.total - d.total, encodeTrie(merged), row.id);
   }
 
-  /** A bucket's trie: its blob, or the profile it points to. Damage is a PyroError naming the series and time. */
+  /** The profiles of a series in [from, until) whose level is above `level` (all of them for 0). */
+  private rawInRange(level: number, series: number, from: number, until: number): RawRow[] {
+    return (this.st.rawAbove[level] as Database.Statement<[number, number, number], RawRow>).all(series, from, until);
+  }
+
   private bucketTrie(row: BucketRow, series: number, level: number): TrieColumns {
-    if (row.blob) return this.decode(row.blob, series, row.bucket * bucketMs(level), `level-${level} aggregate`);
-    const raw = this.st.rawBlob.get(row.ref as number);
-    if (!raw)
-      throw this.damaged(series, row.bucket * bucketMs(level), `level-${level} aggregate points to a missing profile`);
-    return this.decode(raw.blob, series, raw.t, 'profile');
+    return this.decode(row.blob, series, row.bucket * bucketMs(level), `level-${level} aggregate`);
+  }
+
+  /** The column of a profile row's trie that its series reads. */
+  private decodeColumn(r: RawRow, series: number): TrieColumns {
+    const blob = this.st.trieBlob.get(r.trie)?.blob;
+    if (!blob) throw this.damaged(series, r.t, 'profile is damaged (its trie is missing)');
+    return columnOf(this.decode(blob, series, r.t, 'profile'), r.col);
   }
 
   private decode(blob: Buffer, series: number, t: number, what: string): TrieColumns {
@@ -341,19 +427,20 @@ export class Store implements ProfileStore {
   private withStats(s: Series, horizon: number): SeriesInfo {
     try {
       const stats = this.st.seriesStats.get(s.id);
+      const alone = this.st.aloneStats.get(s.id);
       const raw = this.st.rawSpan.get(s.id);
       const old = horizon > 0 ? this.st.compactedSpan.get(s.id, bucketOf(horizon, KEPT_LEVEL)) : undefined;
       const size = bucketMs(KEPT_LEVEL);
       const { key: _, ...info } = s;
       return {
         ...info,
-        profiles: stats?.count ?? 0,
+        profiles: (stats?.count ?? 0) + (alone?.count ?? 0),
         from: Math.min(raw?.t ?? Number.POSITIVE_INFINITY, old?.lo != null ? old.lo * size : Number.POSITIVE_INFINITY),
         until: Math.max(
           raw?.until ?? Number.NEGATIVE_INFINITY,
           old?.hi != null ? old.hi * size : Number.NEGATIVE_INFINITY,
         ),
-        total: stats?.total ?? 0,
+        total: (stats?.total ?? 0) + (alone?.total ?? 0),
       };
     } catch (e) {
       throw storeError(this.path, e, `reading the statistics of ${s.name}`);
@@ -449,23 +536,26 @@ export class Store implements ProfileStore {
     span: { from: number; until: number },
   ): number {
     let n = 0;
+    const raw = (r: RawRow) => {
+      into.mergeFrom(this.decodeColumn(r, s.id));
+      span.from = Math.min(span.from, r.t);
+      span.until = Math.max(span.until, r.until);
+      n++;
+    };
     for (const piece of planRange(from, until, top)) {
       if (piece.level === 0) {
-        for (const r of this.st.rawInRange.all(s.id, piece.lo, piece.hi)) {
-          into.mergeFrom(this.decode(r.blob, s.id, r.t, 'profile'));
-          span.from = Math.min(span.from, r.t);
-          span.until = Math.max(span.until, r.until);
-          n++;
-        }
+        for (const r of this.rawInRange(0, s.id, piece.lo, piece.hi)) raw(r);
         continue;
       }
       const size = bucketMs(piece.level);
+      // The buckets of few profiles have no row: those profiles.
+      for (const r of this.rawInRange(piece.level, s.id, piece.lo * size, piece.hi * size)) raw(r);
       for (const r of this.st.bucketsInRange.all(s.id, piece.level, piece.lo, piece.hi)) {
         let trie: TrieColumns;
         try {
           trie = this.bucketTrie(r, s.id, piece.level);
         } catch (e) {
-          if (!(e instanceof PyroError) || r.blob === null) throw e;
+          if (!(e instanceof PyroError)) throw e;
           warnings.push(`${e.message}; merged the finer levels instead`);
           n += this.mergeRange(s, r.bucket * size, (r.bucket + 1) * size, piece.level - 1, into, warnings, span);
           continue;
@@ -524,21 +614,28 @@ export class Store implements ProfileStore {
     const from = Math.max(-(2 ** 52), Math.ceil(range.from));
     const until = Math.min(2 ** 52, Math.ceil(range.until));
     const byBucket = new Map<number, Delta[]>();
+    const unref: number[] = [];
     let n = 0;
-    for (const r of this.st.rawInRange.all(s.id, from, until)) {
-      const trie = this.decode(r.blob, s.id, r.t, 'profile');
+    for (const r of this.rawInRange(0, s.id, from, until)) {
       const b = bucketOf(r.t, 1);
-      const d: Delta = { n: 1, total: trieTotal(trie), trie: () => trie, ref: r.id };
+      const d: Delta = { n: 1, total: r.total, trie: once(() => this.decodeColumn(r, s.id)), ids: [r.id] };
       const list = byBucket.get(b);
       if (list) list.push(d);
       else byBucket.set(b, [d]);
+      if (target === undefined) {
+        this.st.deleteRaw.run(r.id);
+        unref.push(r.trie);
+      } else this.st.moveRaw.run(target, r.id);
       n++;
     }
-    if (target === undefined) this.st.deleteRaw.run(s.id, from, until);
-    else this.st.moveRaw.run(target, s.id, from, until);
     const raws = new Map([...byBucket].map(([b, ds]) => [b, mergeDeltas(ds)]));
     this.propagate(s.id, 1, raws, -1);
     add?.(raws, 1);
+    // Only now: updating the buckets may have needed the tries.
+    for (const trie of unref) {
+      this.st.unrefTrie.run(trie);
+      this.st.dropTrie.run(trie);
+    }
 
     // Compacted data: whole KEPT_LEVEL buckets before the horizon, inside the range.
     const horizon = this.horizon;
@@ -549,7 +646,7 @@ export class Store implements ProfileStore {
       const kept = new Map<number, Delta>();
       for (const r of this.st.bucketsInRange.all(s.id, KEPT_LEVEL, lo, hi)) {
         const trie = this.bucketTrie(r, s.id, KEPT_LEVEL);
-        kept.set(r.bucket, { n: r.count, total: r.total, trie: () => trie });
+        kept.set(r.bucket, { n: r.count, total: r.total, trie: () => trie, ids: [] });
         n += r.count;
       }
       if (kept.size > 0) {
@@ -573,14 +670,31 @@ export class Store implements ProfileStore {
       // Keep levels >= KEPT_LEVEL whole: cut on a KEPT_LEVEL bucket boundary, so that
       // the finer buckets dropped lie wholly before it.
       const cutoff = bucketOf(options.olderThan, KEPT_LEVEL) * bucketMs(KEPT_LEVEL);
-      // Buckets that point to a profile about to go get a copy of its trie.
-      const refs = this.db
-        .prepare<[number, number], { id: number; blob: Buffer }>(
-          `SELECT b.id, p.blob FROM buckets b JOIN profiles p ON p.id = b.ref WHERE b.level >= ? AND p.t < ?`,
+      // The buckets of kept levels without a row that hold a profile about to go get a row
+      // with all their profiles (those that stay then have a row at that level).
+      const few = this.db
+        .prepare<[number, number], { series: number; level: number; t: number }>(
+          'SELECT series, level, t FROM profiles WHERE t < ? AND level > ?',
         )
-        .all(KEPT_LEVEL, cutoff);
-      const copy = this.db.prepare<[Buffer, number]>('UPDATE buckets SET ref = NULL, blob = ? WHERE id = ?');
-      for (const r of refs) copy.run(r.blob, r.id);
+        .all(cutoff, KEPT_LEVEL);
+      const buckets = new Map<string, { series: number; level: number; b: number }>();
+      for (const r of few) {
+        for (let k = KEPT_LEVEL; k < r.level && k <= LEVELS; k++) {
+          const b = bucketOf(r.t, k);
+          buckets.set(`${r.series}/${k}/${b}`, { series: r.series, level: k, b });
+        }
+      }
+      const levels = new Map<number, number>();
+      for (const { series, level, b } of buckets.values()) {
+        const size = bucketMs(level);
+        const rows = this.rawInRange(level, series, b * size, (b + 1) * size);
+        const trie = toStackTrie(rows.map((r) => this.decodeColumn(r, series)));
+        const total = rows.reduce((a, r) => a + r.total, 0);
+        this.st.insertBucket.run(series, level, b, rows.length, total, encodeTrie(trie));
+        for (const r of rows) levels.set(r.id, Math.min(levels.get(r.id) ?? ALONE, level));
+      }
+      for (const [id, l] of levels) this.st.setLevel.run(l, id);
+      this.db.prepare<[number]>('DELETE FROM tries WHERE id IN (SELECT trie FROM profiles WHERE t < ?)').run(cutoff);
       const n = this.db.prepare<[number]>('DELETE FROM profiles WHERE t < ?').run(cutoff).changes;
       for (let k = 1; k < KEPT_LEVEL; k++) {
         this.db
@@ -685,6 +799,7 @@ function mergeDeltas(ds: Delta[]): Delta {
   return {
     n: ds.reduce((a, d) => a + d.n, 0),
     total: ds.reduce((a, d) => a + d.total, 0),
+    ids: ds.flatMap((d) => d.ids),
     trie: once(() => toStackTrie(ds.map((d) => d.trie()))),
   };
 }
@@ -703,8 +818,14 @@ function negated(t: TrieColumns): TrieColumns {
   return { size: t.size, nTypes: t.nTypes, parent: t.parent, frame: t.frame, self };
 }
 
-function trieTotal(t: TrieColumns): number {
+/** `k+1, ..., ALONE`: the profile levels above k, for an IN list. */
+function levelsAbove(k: number): string {
+  return Array.from({ length: ALONE - k }, (_, i) => k + 1 + i).join(', ');
+}
+
+/** The total of one value column (the root's total, without computing every node's). */
+function columnSum(t: TrieColumns, column: number): number {
   let sum = 0;
-  for (let i = 0; i < t.size; i++) sum += t.self[i] as number;
+  for (let i = column; i < t.size * t.nTypes; i += t.nTypes) sum += t.self[i] as number;
   return sum;
 }
