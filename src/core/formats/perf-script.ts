@@ -11,10 +11,10 @@
 import { InputError } from '../errors.js';
 import { forEachLine } from '../io/lines.js';
 import type { Source } from '../io/source.js';
+import { ByteKeyTable } from '../model/byte-keys.js';
 import { growInt32 } from '../model/growable.js';
 import { Profile, SAMPLES, type ValueType } from '../model/profile.js';
 import { StackTrie } from '../model/trie.js';
-import { ByteKeyTable } from '../model/byte-keys.js';
 import { BlockCache, FrameCache } from './perf/frame-cache.js';
 import { frameNames, type NameOptions, nameOptions } from './perf/frame-names.js';
 import { EventHeader, isWs, StackLine } from './perf/script-lines.js';

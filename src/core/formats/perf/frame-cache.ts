@@ -1,5 +1,5 @@
-import { growInt32 } from '../../model/growable.js';
 import { ByteKeyTable } from '../../model/byte-keys.js';
+import { growInt32 } from '../../model/growable.js';
 
 /**
  * What byte strings of perf script stand for: their frames, leaf first. Keys
