@@ -1,11 +1,14 @@
+import { writeFileSync } from 'node:fs';
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { SingleBar } from 'cli-progress';
 import { EXIT, PyroError } from '../core/errors.js';
-import { loadProfile } from '../core/input.js';
+import type { ProfileFormat } from '../core/formats/types.js';
+import { type LoadOptions, loadProfile } from '../core/input.js';
 import type { ProgressCallback } from '../core/io/source.js';
-import { applyFilters } from '../core/model/filter.js';
+import { applyFilters, resolveValue } from '../core/model/filter.js';
 import type { Profile } from '../core/model/profile.js';
+import { writerFor } from '../core/output.js';
 import { filterOptions, loadOptions } from './flags.js';
 
 export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 error (bad input, missing file), 2 usage error.';
@@ -56,11 +59,15 @@ export abstract class PyroCommand extends Command {
    * The inputs of a command as one Profile: read (with a progress bar for big
    * inputs), merged, filtered by the filter flags, warnings printed.
    */
-  protected async readInputs(inputs: string[], flags: Record<string, unknown>): Promise<Profile> {
+  protected async readInputs(
+    inputs: string[],
+    flags: Record<string, unknown>,
+    extra: Partial<LoadOptions> = {},
+  ): Promise<Profile> {
     const bar = this.progress('reading');
     let loaded: Profile;
     try {
-      loaded = await loadProfile(inputs, { ...loadOptions(flags), onProgress: bar.onProgress });
+      loaded = await loadProfile(inputs, { ...loadOptions(flags), ...extra, onProgress: bar.onProgress });
     } finally {
       bar.done();
     }
@@ -97,6 +104,44 @@ export abstract class PyroCommand extends Command {
       },
       done: () => bar?.stop(),
     };
+  }
+
+  /**
+   * A bar counting items (files) on stderr, only on a terminal and only when
+   * `show` (many or large inputs). Call `tick` per item and `done` at the end.
+   */
+  protected counter(label: string, total: number, show: boolean): { tick: () => void; done: () => void } {
+    if (!show || !process.stderr.isTTY || process.env.CI) return { tick: () => {}, done: () => {} };
+    const bar = new SingleBar({
+      stream: process.stderr,
+      format: `${label} [{bar}] {value}/{total}`,
+      hideCursor: true,
+      clearOnComplete: true,
+    });
+    bar.start(total, 0);
+    return { tick: () => bar.increment(), done: () => bar.stop() };
+  }
+
+  /** The writer of --to (or of -o's extension); checked before any work, since pprof is binary. */
+  protected outputWriter(flags: { to?: string; output?: string }): ProfileFormat {
+    const writer = writerFor(flags.to, flags.output);
+    if (writer.id === 'pprof' && !flags.output && process.stdout.isTTY) {
+      throw new PyroError('pprof is binary: write it to a file with -o FILE.pb.gz, or pipe stdout');
+    }
+    return writer;
+  }
+
+  /** Writes a profile with `writer` (value type of --value) to -o FILE, else stdout. */
+  protected async writeProfile(
+    profile: Profile,
+    writer: ProfileFormat,
+    flags: { output?: string; value?: string },
+  ): Promise<void> {
+    const data = (writer.write as NonNullable<ProfileFormat['write']>)(profile, {
+      valueIndex: resolveValue(profile, flags.value),
+    });
+    if (flags.output) writeFileSync(flags.output, data);
+    else await this.writeOut(data);
   }
 
   /** Writes to stdout, waiting for the pipe to drain. */

@@ -1,7 +1,9 @@
 import { Flags } from '@oclif/core';
+import { PyroError } from '../core/errors.js';
 import type { PerfScriptOptions } from '../core/formats/types.js';
 import type { LoadOptions } from '../core/input.js';
 import type { FilterOptions, Granularity } from '../core/model/filter.js';
+import { LABEL_NAME } from '../core/query/selector.js';
 
 /** Flags of every command that reads profiles: input format and the perf script options. */
 export const inputFlags = {
@@ -62,6 +64,29 @@ export const filterFlags = {
   }),
 };
 
+/** Where the profile store is (every command that reads or writes it). */
+export const storeFlag = {
+  store: Flags.string({
+    description: 'the profile store directory (default: $PYRO_STORE, else $XDG_DATA_HOME/pyro)',
+    helpGroup: 'STORE',
+  }),
+};
+
+/** The time range of a selector: [--from, --until). */
+export const rangeFlags = {
+  from: Flags.string({
+    description: 'start of the time range: now-1h, 2h (ago), RFC 3339, unix s or ms (default: the first profile)',
+    helpGroup: 'STORE',
+  }),
+  until: Flags.string({
+    description: 'end of the time range, same forms (default: the last profile)',
+    helpGroup: 'STORE',
+  }),
+};
+
+/** Flags of the commands whose inputs may be series selectors read from the store. */
+export const selectorFlags = { ...storeFlag, ...rangeFlags };
+
 export const granularityFlag = {
   granularity: Flags.string({
     description: 'group frames by function, line, file or module',
@@ -72,13 +97,29 @@ export const granularityFlag = {
 
 type Parsed = Record<string, unknown>;
 
-/** How the input flags read: the format override, perf script and DTrace options. */
+/** How the input flags read: the format override, perf script and DTrace options, the store and time range of selectors. */
 export function loadOptions(f: Parsed): LoadOptions {
   return {
     inputFormat: f['input-format'] as string | undefined,
     perf: perfOptions(f),
     dtrace: { includeOffset: Boolean(f['include-offset']) },
+    store: f.store as string | undefined,
+    from: f.from as string | undefined,
+    until: f.until as string | undefined,
   };
+}
+
+/** `k=v` flags (--label, --set) as labels; a name must be a valid label name. */
+export function labelPairs(specs: readonly string[] | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of specs ?? []) {
+    const eq = spec.indexOf('=');
+    const name = eq < 0 ? spec : spec.slice(0, eq);
+    if (eq < 0 || !LABEL_NAME.test(name))
+      throw new PyroError(`${flag} ${spec}: expected name=value, the name made of letters, digits, _ and .`, 2);
+    out[name] = spec.slice(eq + 1);
+  }
+  return out;
 }
 
 function perfOptions(f: Parsed): Partial<PerfScriptOptions> {

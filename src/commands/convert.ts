@@ -1,10 +1,6 @@
-import { writeFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES_HELP, PyroCommand } from '../cli/base.js';
-import { filterFlags, granularityFlag, inputFlags } from '../cli/flags.js';
-import { PyroError } from '../core/errors.js';
-import { resolveValue } from '../core/model/filter.js';
-import { writerFor } from '../core/output.js';
+import { filterFlags, granularityFlag, inputFlags, selectorFlags } from '../cli/flags.js';
 
 export default class Convert extends PyroCommand {
   static override summary = 'Convert profiles between formats (several inputs are merged).';
@@ -18,7 +14,7 @@ export default class Convert extends PyroCommand {
     '<%= config.bin %> convert profile.cpuprofile -o profile.speedscope.json',
   ];
   static override args = {
-    inputs: Args.string({ description: 'profile files ("-" for stdin)', required: true }),
+    inputs: Args.string({ description: 'profile files ("-" for stdin) or series selectors', required: true }),
   };
   static override strict = false;
   static override flags = {
@@ -28,21 +24,15 @@ export default class Convert extends PyroCommand {
     }),
     output: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
     ...inputFlags,
+    ...selectorFlags,
     ...filterFlags,
     ...granularityFlag,
   };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Convert);
-    const writer = writerFor(flags.to, flags.output);
-    if (writer.id === 'pprof' && !flags.output && process.stdout.isTTY) {
-      throw new PyroError('pprof is binary: write it to a file with -o FILE.pb.gz, or pipe stdout');
-    }
+    const writer = this.outputWriter(flags);
     const profile = await this.readInputs(argv as string[], flags);
-    const data = (writer.write as NonNullable<typeof writer.write>)(profile, {
-      valueIndex: resolveValue(profile, flags.value),
-    });
-    if (flags.output) writeFileSync(flags.output, data);
-    else await this.writeOut(data);
+    await this.writeProfile(profile, writer, flags);
   }
 }

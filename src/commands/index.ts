@@ -1,12 +1,26 @@
 // The command list oclif loads (explicit strategy: no directory scan at start-up).
 import Convert from './convert.js';
+import Export from './export.js';
+import Gc from './gc.js';
 import Info from './info.js';
+import Ingest from './ingest.js';
+import Label from './label.js';
+import Labels from './labels.js';
 import Peek from './peek.js';
+import Rm from './rm.js';
+import Series from './series.js';
 import Top from './top.js';
 
 export const COMMANDS = {
   convert: Convert,
+  export: Export,
+  gc: Gc,
   info: Info,
+  ingest: Ingest,
+  label: Label,
+  labels: Labels,
   peek: Peek,
+  rm: Rm,
+  series: Series,
   top: Top,
 };

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { EXIT_CODES_HELP, PyroCommand } from '../cli/base.js';
-import { inputFlags, loadOptions } from '../cli/flags.js';
+import { inputFlags, loadOptions, selectorFlags } from '../cli/flags.js';
 import { loadOne } from '../core/input.js';
 import { describeProfile, type ProfileInfo } from '../core/report/info.js';
 
@@ -10,11 +10,14 @@ export default class Info extends PyroCommand {
   static override examples = [
     '<%= config.bin %> info cpu.pb.gz',
     '<%= config.bin %> info perf.script.txt profile.cpuprofile --json',
+    '<%= config.bin %> info \'myapp{version="1.3"}\' --from 2024-05-01 --until 2024-05-02',
   ];
   static override enableJsonFlag = true;
   static override strict = false;
-  static override args = { inputs: Args.string({ description: 'profile files ("-" for stdin)', required: true }) };
-  static override flags = { ...inputFlags };
+  static override args = {
+    inputs: Args.string({ description: 'profile files ("-" for stdin) or series selectors', required: true }),
+  };
+  static override flags = { ...inputFlags, ...selectorFlags };
 
   async run(): Promise<ProfileInfo[]> {
     const { argv, flags } = await this.parse(Info);

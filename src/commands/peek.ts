@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { EXIT_CODES_HELP, PyroCommand } from '../cli/base.js';
-import { filterFlags, granularityFlag, inputFlags } from '../cli/flags.js';
+import { filterFlags, granularityFlag, inputFlags, selectorFlags } from '../cli/flags.js';
 import { plainTable } from '../cli/table.js';
 import { PyroError } from '../core/errors.js';
 import { resolveValue } from '../core/model/filter.js';
@@ -14,14 +14,15 @@ export default class Peek extends PyroCommand {
   static override examples = [
     '<%= config.bin %> peek "json\\.Unmarshal" cpu.pb.gz',
     '<%= config.bin %> peek "^parse" perf.script.txt --json',
+    '<%= config.bin %> peek "^parse" \'myapp{}\' --from 2h',
   ];
   static override enableJsonFlag = true;
   static override strict = false;
   static override args = {
     regex: Args.string({ description: 'regular expression on function names', required: true }),
-    inputs: Args.string({ description: 'profile files ("-" for stdin)', required: true }),
+    inputs: Args.string({ description: 'profile files ("-" for stdin) or series selectors', required: true }),
   };
-  static override flags = { ...inputFlags, ...filterFlags, ...granularityFlag };
+  static override flags = { ...inputFlags, ...selectorFlags, ...filterFlags, ...granularityFlag };
 
   async run(): Promise<PeekReport> {
     const { args, argv, flags } = await this.parse(Peek);

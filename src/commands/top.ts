@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES_HELP, PyroCommand } from '../cli/base.js';
-import { filterFlags, granularityFlag, inputFlags } from '../cli/flags.js';
+import { filterFlags, granularityFlag, inputFlags, selectorFlags } from '../cli/flags.js';
 import { plainTable } from '../cli/table.js';
 import { resolveValue } from '../core/model/filter.js';
 import { type StackTable, type TopTable, topStacks, topTable } from '../core/report/top.js';
@@ -17,15 +17,19 @@ export default class Top extends PyroCommand {
     '<%= config.bin %> top cpu.pb.gz --granularity line',
     '<%= config.bin %> top --stacks out.folded --limit 5',
     '<%= config.bin %> top cpu.pb.gz --json | jq ".rows[0]"',
+    '<%= config.bin %> top \'myapp.cpu{env="prod"}\' --from now-1h',
   ];
   static override enableJsonFlag = true;
   static override strict = false;
-  static override args = { inputs: Args.string({ description: 'profile files ("-" for stdin)', required: true }) };
+  static override args = {
+    inputs: Args.string({ description: 'profile files ("-" for stdin) or series selectors', required: true }),
+  };
   static override flags = {
     limit: Flags.integer({ char: 'n', description: 'rows to show (0 = all)', default: 20, min: 0 }),
     sort: Flags.string({ description: 'order by self or total', options: ['self', 'total'], default: 'self' }),
     stacks: Flags.boolean({ description: 'list the heaviest whole stacks (leaf first) instead of functions' }),
     ...inputFlags,
+    ...selectorFlags,
     ...filterFlags,
     ...granularityFlag,
   };

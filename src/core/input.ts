@@ -1,19 +1,30 @@
+import { existsSync } from 'node:fs';
+import { PyroError } from './errors.js';
 import { readProfile } from './formats/index.js';
 import type { ReadOptions } from './formats/types.js';
 import { openSource, type ProgressCallback } from './io/source.js';
 import { mergeProfiles } from './model/merge.js';
 import type { Profile } from './model/profile.js';
+import { storeDir, withStore } from './query/open.js';
+import { parseSelector, type Selector } from './query/selector.js';
+import { parseRange, span } from './query/time.js';
 
 export interface LoadOptions extends ReadOptions {
   /** Read every input as this format instead of detecting it. */
   inputFormat?: string;
   /** Progress over all inputs, in raw bytes read. */
   onProgress?: ProgressCallback;
+  /** Selectors: the store directory (--store) and the time range (--from, --until). */
+  store?: string;
+  from?: string;
+  until?: string;
+  /** Read every input as a selector, even one that names a file (`pyro export`). */
+  selectorsOnly?: boolean;
 }
 
 /**
- * The one way commands turn their INPUT arguments (paths, "-" for stdin) into
- * a Profile: each is read (format detected by content) and all are merged.
+ * The one way commands turn their INPUT arguments into a Profile: each is
+ * resolved by loadOne and all are merged.
  */
 export async function loadProfile(inputs: readonly string[], options: LoadOptions = {}): Promise<Profile> {
   const profiles: Profile[] = [];
@@ -32,7 +43,45 @@ export async function loadProfile(inputs: readonly string[], options: LoadOption
   return mergeProfiles(profiles);
 }
 
+/**
+ * One input: a file (format detected by content), "-" for stdin, or, when it
+ * is not an existing file, a series selector read from the store over
+ * --from/--until. Text that cannot be a selector (a path with "/") stays a
+ * missing file.
+ */
 export async function loadOne(input: string, options: LoadOptions = {}): Promise<Profile> {
+  if (!options.selectorsOnly && (input === '-' || existsSync(input))) return loadFile(input, options);
+  let selector: Selector;
+  try {
+    selector = parseSelector(input);
+  } catch (e) {
+    // Braces say a selector was meant: its syntax error is the useful message.
+    if (options.selectorsOnly || input.includes('{')) throw e;
+    return loadFile(input, options);
+  }
+  return loadSelector(input, selector, options);
+}
+
+/** A file or "-" (stdin), never a selector (`pyro ingest`). */
+export async function loadFile(input: string, options: LoadOptions = {}): Promise<Profile> {
   const source = await openSource(input, options.onProgress);
   return readProfile(source, options, options.inputFormat);
+}
+
+async function loadSelector(input: string, selector: Selector, options: LoadOptions): Promise<Profile> {
+  const range = parseRange(options.from, options.until, Date.now());
+  const asFile = options.selectorsOnly || input.includes('{') ? '' : 'no such file, and ';
+  const dir = await storeDir(options.store);
+  // A mistyped file name must not create a store as a side effect.
+  if (!existsSync(dir))
+    throw new PyroError(
+      `${input}: ${asFile}there is no store at ${dir} to select from; ingest profiles with \`pyro ingest\``,
+    );
+  const profile = await withStore(options.store, (store) => store.query(selector, range));
+  if (!profile) {
+    throw new PyroError(
+      `${input}: ${asFile}no series in ${dir} match it${span(options)}; list them with \`pyro series\`, add some with \`pyro ingest\``,
+    );
+  }
+  return profile;
 }

@@ -83,9 +83,20 @@ export function matcherTest(m: LabelMatcher): (value: string | undefined) => boo
   }
 }
 
+const compiled = new WeakMap<Selector, ((labels: Record<string, string>) => boolean)[]>();
+
 /** Whether a series' labels satisfy every matcher of a selector (app and type are left to the caller). */
 export function matchesLabels(sel: Selector, labels: Record<string, string>): boolean {
-  return sel.matchers.every((m) => matcherTest(m)(labels[m.name]));
+  // Compiled once per selector: a store tests it against every series.
+  let tests = compiled.get(sel);
+  if (!tests) {
+    tests = sel.matchers.map((m) => {
+      const test = matcherTest(m);
+      return (l: Record<string, string>) => test(l[m.name]);
+    });
+    compiled.set(sel, tests);
+  }
+  return tests.every((t) => t(labels));
 }
 
 /** The selector written back in its canonical form (for messages and series names). */

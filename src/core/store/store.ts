@@ -147,7 +147,8 @@ export class Store implements ProfileStore {
         `SELECT min(bucket) AS lo, max(bucket) + 1 AS hi FROM buckets WHERE series = ? AND level = ${KEPT_LEVEL} AND bucket < ?`,
       ),
       deleteEmptySeries: db.prepare(
-        `DELETE FROM series WHERE id NOT IN (SELECT series FROM buckets WHERE level = ${LEVELS})`,
+        // A series lives while it has a profile, or a bucket that gc --keep-levels kept.
+        'DELETE FROM series WHERE id NOT IN (SELECT series FROM profiles) AND id NOT IN (SELECT series FROM buckets)',
       ),
       insertTrie: db.prepare<[number, Buffer]>('INSERT INTO tries (refs, blob) VALUES (?, ?)'),
       unrefTrie: db.prepare<[number]>('UPDATE tries SET refs = refs - 1 WHERE id = ?'),

@@ -1,0 +1,8 @@
+// The CLI entry, bundled into dist/pyro.js (with oclif) so that start-up loads one file.
+import { execute } from '@oclif/core';
+
+export { COMMANDS } from '../commands/index.js';
+
+export async function run(dir: string): Promise<void> {
+  await execute({ dir });
+}
