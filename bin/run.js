@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core';
+// The CLI and its dependencies are bundled into one file (npm run build), so start-up loads one module.
+import { run } from '../dist/pyro.js';
 
-await execute({ dir: import.meta.url });
+await run(import.meta.url);

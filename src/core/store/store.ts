@@ -9,9 +9,10 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { PyroError } from '../errors.js';
 import { Profile, type ValueType } from '../model/profile.js';
 import { StackTrie, type TrieColumns } from '../model/trie.js';
@@ -197,7 +198,7 @@ export class Store implements ProfileStore {
     try {
       return new Store(path, openDatabase(path));
     } catch (e) {
-      if (!(e instanceof Database.SqliteError && e.code.startsWith('SQLITE_CORRUPT'))) {
+      if (!(e instanceof sqlite().SqliteError && e.code.startsWith('SQLITE_CORRUPT'))) {
         throw storeError(path, e, 'opening the store');
       }
       return Store.salvage(path, e);
@@ -722,8 +723,16 @@ export class Store implements ProfileStore {
   }
 }
 
+/** better-sqlite3, loaded on first use: a native module that commands reading only files never need. */
+let sqliteModule: typeof Database | undefined;
+function sqlite(): typeof Database {
+  sqliteModule ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  return sqliteModule;
+}
+
 function openDatabase(path: string): Database.Database {
-  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  const Sqlite = sqlite();
+  const db = new Sqlite(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
@@ -758,7 +767,7 @@ function newerStore(path: string, version: number): PyroError {
 
 /** SQLite failures as one line naming the store and what was being done; others pass through. */
 function storeError(path: string, e: unknown, what: string): unknown {
-  if (e instanceof PyroError || !(e instanceof Database.SqliteError)) return e;
+  if (e instanceof PyroError || !(e instanceof sqlite().SqliteError)) return e;
   const damaged = /^SQLITE_(CORRUPT|NOTADB|IOERR)/.test(e.code);
   return new PyroError(`store ${path}: ${damaged ? 'damaged: ' : ''}${e.message} (while ${what})`);
 }
