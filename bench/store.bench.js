@@ -12,7 +12,7 @@ import { readProfile } from '../dist/core/formats/index.js';
 import { pprof } from '../dist/core/formats/pprof.js';
 import { openSource, sourceFromBuffer } from '../dist/core/io/source.js';
 import { DB_FILE, Store } from '../dist/core/store/store.js';
-import { fmt, mb, OUT, ROOT, RUNS, table } from './lib.js';
+import { fmt, mb, measure, OUT, ROOT, RUNS, table } from './lib.js';
 
 const N = Number(process.env.BENCH_STORE_PROFILES ?? 10_000);
 const BIG = join(OUT, 'cpu-1000000-200000.pb.gz');
@@ -145,6 +145,24 @@ rows.push([
   '10x more profiles in range',
   `${fmt(q3.s * 1000, 1)} ms -> ${fmt(q30.s * 1000, 1)} ms = ${fmt(q30.s / q3.s, 2)}x`,
   '< 2x',
+]);
+// The same query through the whole CLI, start-up included (what a user waits for).
+const cli = await measure(process.execPath, [
+  join(ROOT, 'bin', 'run.js'),
+  'top',
+  'bench{}',
+  '--from',
+  String(end - 30 * DAY),
+  '--until',
+  String(end),
+  '--store',
+  dir,
+]);
+rows.push([
+  `\`pyro top 'bench{}' --from 30 days ago\` through the CLI (start-up included)`,
+  `${N} profiles`,
+  `${fmt(cli.seconds * 1000, 0)} ms, ${fmt(cli.rssMB, 0)} MB RSS`,
+  '< 300 ms',
 ]);
 rmSync(dir, { recursive: true, force: true });
 
