@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { PyroError } from '../core/errors.js';
+import { WRITABLE } from '../core/formats/index.js';
 import type { PerfScriptOptions } from '../core/formats/types.js';
 import type { LoadOptions } from '../core/input.js';
 import type { FilterOptions, Granularity } from '../core/model/filter.js';
@@ -31,6 +32,15 @@ export const inputFlags = {
     description: "DTrace: keep function offsets (+0x12), except the leaf's",
     helpGroup: 'DTRACE',
   }),
+};
+
+/** Where and in which format a command writes a profile (convert, export). */
+export const outputFlags = {
+  to: Flags.string({
+    description: 'output format (default: from the extension of -o, else folded)',
+    options: [...WRITABLE],
+  }),
+  output: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
 };
 
 /** Flags that filter and regroup the samples, with pprof's meanings. */

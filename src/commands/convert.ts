@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { EXIT_CODES_HELP, PyroCommand } from '../cli/base.js';
-import { filterFlags, granularityFlag, inputFlags, selectorFlags } from '../cli/flags.js';
+import { filterFlags, granularityFlag, inputFlags, outputFlags, selectorFlags } from '../cli/flags.js';
 
 export default class Convert extends PyroCommand {
   static override summary = 'Convert profiles between formats (several inputs are merged).';
@@ -18,11 +18,7 @@ export default class Convert extends PyroCommand {
   };
   static override strict = false;
   static override flags = {
-    to: Flags.string({
-      description: 'output format (default: from the extension of -o, else folded)',
-      options: ['folded', 'pprof', 'speedscope'],
-    }),
-    output: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
+    ...outputFlags,
     ...inputFlags,
     ...selectorFlags,
     ...filterFlags,

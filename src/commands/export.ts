@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { EXIT_CODES_HELP, PyroCommand } from '../cli/base.js';
-import { filterFlags, granularityFlag, rangeFlags, storeFlag } from '../cli/flags.js';
+import { filterFlags, granularityFlag, outputFlags, rangeFlags, storeFlag } from '../cli/flags.js';
 
 export default class Export extends PyroCommand {
   static override summary = 'Write the merge of the stored profiles a selector matches as pprof, folded or speedscope.';
@@ -13,11 +13,7 @@ export default class Export extends PyroCommand {
   ];
   static override args = { selector: Args.string({ description: 'the series to export', required: true }) };
   static override flags = {
-    to: Flags.string({
-      description: 'output format (default: from the extension of -o, else folded)',
-      options: ['folded', 'pprof', 'speedscope'],
-    }),
-    output: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
+    ...outputFlags,
     ...rangeFlags,
     ...storeFlag,
     ...filterFlags,

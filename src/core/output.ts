@@ -1,5 +1,5 @@
 import { PyroError } from './errors.js';
-import { FORMATS, formatById } from './formats/index.js';
+import { FORMATS, formatById, WRITABLE } from './formats/index.js';
 import type { ProfileFormat } from './formats/types.js';
 
 /** The writer for `--to ID`, or for the extension of an output path; folded when neither says. */
@@ -7,8 +7,7 @@ export function writerFor(to: string | undefined, outPath: string | undefined): 
   if (to) {
     const f = formatById(to);
     if (!f?.write) {
-      const can = FORMATS.filter((x) => x.write).map((x) => x.id);
-      throw new PyroError(`--to ${to}: pyro cannot write that format (it writes: ${can.join(', ')})`);
+      throw new PyroError(`--to ${to}: pyro cannot write that format (it writes: ${WRITABLE.join(', ')})`);
     }
     return f;
   }

@@ -54,9 +54,3 @@ export function formatNumber(v: number): string {
 function trim(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
-
-/** A share as "12.34%". */
-export function formatPercent(part: number, whole: number): string {
-  if (whole === 0) return '0%';
-  return `${(Math.round((part / whole) * 10000) / 100).toFixed(2)}%`;
-}

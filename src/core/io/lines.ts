@@ -68,10 +68,3 @@ function tooLong(source: Source, lineNo: number): never {
     lineNo,
   );
 }
-
-/** Whether bytes [start, end) of buf equal the ASCII string s. */
-export function bytesEqual(buf: Buffer, start: number, end: number, s: string): boolean {
-  if (end - start !== s.length) return false;
-  for (let i = 0; i < s.length; i++) if (buf[start + i] !== s.charCodeAt(i)) return false;
-  return true;
-}
