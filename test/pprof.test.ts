@@ -460,7 +460,10 @@ describe('pprof against the Go toolchain', () => {
       const rest = (h: string[]) => h.filter((l) => !l.startsWith('Time: '));
       expect(rest(b.header)).toEqual(rest(a.header));
       if (timeOf(a.header) === undefined) expect(timeOf(b.header)).toBeUndefined();
-      else expect(Math.abs((micros(timeOf(b.header)) as number) - (micros(timeOf(a.header)) as number))).toBeLessThanOrEqual(1);
+      else
+        expect(
+          Math.abs((micros(timeOf(b.header)) as number) - (micros(timeOf(a.header)) as number)),
+        ).toBeLessThanOrEqual(1);
       for (const index of plainTypes(a.types).map((t) => t.split('/')[0] as string)) {
         const ga = goTop(input, [`-sample_index=${index}`]);
         const gb = goTop(out, [`-sample_index=${index}`]);
