@@ -141,6 +141,61 @@ describe('StackTrie', () => {
     );
   });
 
+  it('insertStacks gives the trie of inserting each stack, into an empty trie or not, and child() works after it', () => {
+    const stackArb = fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 12 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ stack: stackArb, value: fc.integer({ min: 0, max: 9 }) }), { maxLength: 40 }),
+        fc.array(stackArb, { maxLength: 5 }),
+        fc.array(stackArb, { maxLength: 5 }),
+        (stacks, before, after) => {
+          // One by one: the reference.
+          const want = new StackTrie(2);
+          for (const s of before) want.insert(s, 0, s.length);
+          for (const { stack, value } of stacks) {
+            const n = want.insert(stack, 0, stack.length);
+            want.addSelf(n, 0, value);
+            want.addSelf(n, 1, 2 * value);
+          }
+          for (const s of after) want.insert(s, 0, s.length);
+          // In bulk (leaf first), with other stacks inserted before and after one by one.
+          const got = new StackTrie(2);
+          for (const s of before) got.insert(s, 0, s.length);
+          const frames = new Int32Array(stacks.reduce((a, x) => a + x.stack.length, 0));
+          const start = new Int32Array(stacks.length);
+          const depth = new Int32Array(stacks.length);
+          const values = new Float64Array(stacks.length * 2);
+          let at = 0;
+          stacks.forEach(({ stack, value }, i) => {
+            start[i] = at;
+            depth[i] = stack.length;
+            for (let j = stack.length - 1; j >= 0; j--) frames[at++] = stack[j] as number;
+            values[2 * i] = value;
+            values[2 * i + 1] = 2 * value;
+          });
+          got.insertStacks(frames, start, depth, values);
+          for (const s of after) got.insert(s, 0, s.length);
+          const contents = (t: StackTrie) => {
+            const m = new Map<string, number[]>();
+            for (let n = 0; n < t.size; n++)
+              m.set(t.stackOf(n).join(','), [t.selfOf(n, 0), t.selfOf(n, 1), t.totalOf(n, 0)]);
+            return m;
+          };
+          expect(got.size).toBe(want.size);
+          expect(contents(got)).toEqual(contents(want));
+          // The child lists give every node once, under its parent.
+          for (let n = 0; n < got.size; n++) {
+            for (const c of got.children(n)) expect(got.parent[c]).toBe(n);
+          }
+          expect(Array.from({ length: got.size }, (_, n) => got.children(n).length).reduce((a, b) => a + b, 0)).toBe(
+            got.size - 1,
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('writes folded text that reads back to the same lines', async () => {
     await fc.assert(
       fc.asyncProperty(samplesArb, async (samples) => {

@@ -12,6 +12,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { foldedLines } from '../src/core/formats/folded.js';
 import { pprof } from '../src/core/formats/pprof.js';
+import type { Source } from '../src/core/io/source.js';
 import type { Profile } from '../src/core/model/profile.js';
 import { corpus, pyro, ROOT, readBytes, readFile, requirePeer, tempDir } from './helpers.js';
 
@@ -97,6 +98,49 @@ function frameInfo(p: Profile, name: string): { file: string; line: number; modu
 
 function reread(p: Profile, name = 'out.pb.gz'): Promise<Profile> {
   return readBytes(name, pprof.write?.(p, {}) as Buffer);
+}
+
+/** A source that hands out `raw` in chunks of `size` bytes, as a slow pipe would. */
+function chunkedSource(name: string, raw: Buffer, size: number): Source {
+  return {
+    name,
+    path: undefined,
+    head: raw.subarray(0, 64 * 1024),
+    complete: false,
+    async *chunks() {
+      for (let i = 0; i < raw.length; i += size) yield Buffer.from(raw.subarray(i, i + size));
+    },
+    bytes: async () => raw,
+  };
+}
+
+/** The top-level sample fields (2) of a profile.proto, and every other field, in order. */
+function splitSamples(raw: Buffer): { samples: Buffer; rest: Buffer } {
+  const samples: Buffer[] = [];
+  const rest: Buffer[] = [];
+  const varint = (at: number): [number, number] => {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const b = raw[at++] as number;
+      v += (b & 0x7f) * mul;
+      mul *= 128;
+      if (b < 0x80) return [v, at];
+    }
+  };
+  let pos = 0;
+  while (pos < raw.length) {
+    const start = pos;
+    const [tag, afterTag] = varint(pos);
+    const wt = tag & 7;
+    if (wt === 0) pos = varint(afterTag)[1];
+    else if (wt === 2) {
+      const [len, afterLen] = varint(afterTag);
+      pos = afterLen + len;
+    } else pos = afterTag + (wt === 1 ? 8 : 4);
+    (tag >>> 3 === 2 ? samples : rest).push(raw.subarray(start, pos));
+  }
+  return { samples: Buffer.concat(samples), rest: Buffer.concat(rest) };
 }
 
 describe('pprof reader', () => {
@@ -197,6 +241,24 @@ describe('pprof reader', () => {
       '[["size","1024 bytes"]]': 8,
     });
     expect(p.sampleCount).toBe(5);
+  });
+
+  it('reads the same profile whatever the chunk boundaries, and with the tables after the samples', async () => {
+    const raw = gunzipOrSelf(readFileSync(SIMPLE));
+    const whole = await readBytes('simple.pb', raw);
+    // The same fields with the samples (field 2) moved to the end, after every table.
+    const { samples, rest } = splitSamples(raw);
+    const moved = await readBytes('moved.pb', Buffer.concat([rest, samples]));
+    expect(foldedLines(moved, 0)).toEqual(foldedLines(whole, 0));
+    for (const size of [1, 2, 3, 7, 64, 1000]) {
+      const p = await pprof.read(chunkedSource('chunked.pb', raw, size));
+      expect(foldedLines(p, 0), `chunks of ${size} bytes`).toEqual(foldedLines(whole, 0));
+      expect(p.sampleCount).toBe(whole.sampleCount);
+      expect(p.valueTypes).toEqual(whole.valueTypes);
+    }
+    await expect(pprof.read(chunkedSource('cut.pb', raw.subarray(0, raw.length - 3), 5))).rejects.toThrow(
+      /^cut\.pb: .*(truncated|runs past the end)/,
+    );
   });
 
   it('reads unpacked location ids and values (Go writes stacks of 1-2 locations so) and negative values', async () => {

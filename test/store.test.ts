@@ -58,6 +58,14 @@ describe('trie codec', () => {
       fc.property(stacksArb, fc.integer({ min: 1, max: 3 }), (samples, k) => {
         const t = build(samples, k);
         expect(contents(decodeTrie(encodeTrie(t)))).toEqual(contents(t));
+        // A trie built in bulk has its nodes in preorder, which the encoder walks without child lists.
+        const bulk = new StackTrie(k);
+        const frames = Int32Array.from(samples.flatMap((x) => [...x.stack].reverse()));
+        const depth = Int32Array.from(samples.map((x) => x.stack.length));
+        const start = new Int32Array(samples.length);
+        for (let i = 1; i < samples.length; i++) start[i] = (start[i - 1] as number) + (depth[i - 1] as number);
+        bulk.insertStacks(frames, start, depth, Float64Array.from(samples.flatMap((x) => x.values.slice(0, k))));
+        expect(contents(decodeTrie(encodeTrie(bulk)))).toEqual(contents(t));
         const col = k - 1;
         const one = decodeTrie(encodeTrie(t, [col]));
         const expected = new Map(

@@ -63,13 +63,14 @@ export function foldedLines(profile: Profile, valueIndex: number, trie: StackTri
   const names = profile.frames;
   const path: string[] = [];
   const k = trie.nTypes;
+  const { firstChild, nextSibling } = trie;
   const walk = (node: number): void => {
     const v = trie.self[node * k + valueIndex] as number;
     if (v !== 0 && path.length > 0) {
       const key = path.join(';');
       sums.set(key, (sums.get(key) ?? 0) + v);
     }
-    for (let c = trie.firstChild[node] as number; c >= 0; c = trie.nextSibling[c] as number) {
+    for (let c = firstChild[node] as number; c >= 0; c = nextSibling[c] as number) {
       path.push(names.nameOf(trie.frame[c] as number));
       walk(c);
       path.pop();

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { InputError, PyroError } from '../errors.js';
 
@@ -19,6 +19,8 @@ export interface Source {
   readonly head: Buffer;
   /** True when the whole content is in `head`. */
   readonly complete: boolean;
+  /** The decoded content's size when known beforehand (a file's size, gzip's trailer), for readers to size their buffers. */
+  readonly sizeHint?: number;
   chunks(options?: ChunkOptions): AsyncIterable<Buffer>;
   bytes(): Promise<Buffer>;
 }
@@ -61,7 +63,7 @@ export async function openSource(path: string, onProgress?: ProgressCallback): P
     raw = readFileChunks(path, reuse);
   }
   if (onProgress) raw = counted(raw, size, onProgress);
-  return decodeSource(name, path === '-' ? undefined : path, raw, reuse);
+  return decodeSource(name, path === '-' ? undefined : path, raw, reuse, size === undefined ? undefined : { size });
 }
 
 /** Plain files: large synchronous reads, since a CLI has nothing else to do meanwhile and the page cache answers at once. */
@@ -102,6 +104,8 @@ export function sourceFromBuffer(name: string, bytes: Buffer | string): Promise<
     (async function* () {
       yield buf;
     })(),
+    undefined,
+    { size: buf.length, bytes: buf },
   );
 }
 
@@ -110,6 +114,7 @@ async function decodeSource(
   path: string | undefined,
   raw: AsyncIterable<Buffer>,
   reuse = { ok: false },
+  whole?: { size: number; bytes?: Buffer },
 ): Promise<Source> {
   // The raw chunks read while the head is decoded, kept in case bytes() wants them.
   let rawSeen: Buffer[] | undefined = [];
@@ -152,6 +157,7 @@ async function decodeSource(
     path: path && !compressed && bom === undefined ? path : undefined,
     head,
     complete: done,
+    sizeHint: bom === undefined ? (compressed ? gzipSizeHint(path, whole?.bytes) : whole?.size) : undefined,
     chunks,
     async bytes() {
       if (done) {
@@ -256,6 +262,29 @@ function gzipError(name: string, e: unknown): Error {
   if (e instanceof PyroError) return e;
   const msg = (e as Error).message;
   return new InputError(name, /unexpected end/i.test(msg) ? 'truncated gzip data' : `corrupt gzip data (${msg})`);
+}
+
+/**
+ * The inflated size of a gzip file, from its trailer (ISIZE, the size mod 2^32 of
+ * the last member): a hint, capped by deflate's largest ratio.
+ */
+function gzipSizeHint(path: string | undefined, whole: Buffer | undefined): number | undefined {
+  let compressedSize: number;
+  const trailer = Buffer.alloc(4);
+  if (path) {
+    const fd = openSync(path, 'r');
+    try {
+      compressedSize = fstatSync(fd).size;
+      if (compressedSize < 4 || readSync(fd, trailer, 0, 4, compressedSize - 4) !== 4) return undefined;
+    } finally {
+      closeSync(fd);
+    }
+  } else if (whole) {
+    compressedSize = whole.length;
+    if (compressedSize < 4) return undefined;
+    whole.copy(trailer, 0, compressedSize - 4);
+  } else return undefined;
+  return Math.min(trailer.readUInt32LE(0), compressedSize * 1032);
 }
 
 /** Inflates a whole gzip input into one buffer, sized from the trailer (ISIZE: the length mod 2^32, a hint). */

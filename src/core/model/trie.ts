@@ -19,8 +19,9 @@ export interface TrieColumns {
  * computes the totals.
  *
  * Children are found through one open-addressing hash of (parent, frame), so
- * inserting a stack of depth d is O(d) however wide a node is; the
- * firstChild/nextSibling lists give the children for traversal.
+ * inserting a stack of depth d is O(d) however wide a node is. The
+ * firstChild/nextSibling lists for traversal are built on first use, so that
+ * building a trie writes only the columns it reads.
  *
  * Values: `nTypes` per node, at `node * nTypes + t`.
  */
@@ -28,11 +29,13 @@ export class StackTrie {
   size = 1;
   parent: Int32Array;
   frame: Int32Array;
-  firstChild: Int32Array;
-  nextSibling: Int32Array;
   self: Float64Array;
   private totalValues: Float64Array;
   private totalsValid = false;
+  private childLists: { first: Int32Array; next: Int32Array } | undefined;
+  /** Whether the hash holds every node (insertStacks() leaves it to be rebuilt). */
+  private indexed = true;
+  /** node + 1 per slot (0: empty). */
   private table: Int32Array;
   private mask: number;
 
@@ -43,16 +46,14 @@ export class StackTrie {
     const cap = Math.max(16, capacity);
     this.parent = new Int32Array(cap);
     this.frame = new Int32Array(cap);
-    this.firstChild = new Int32Array(cap).fill(-1);
-    this.nextSibling = new Int32Array(cap).fill(-1);
     this.self = new Float64Array(cap * nTypes);
     this.totalValues = new Float64Array(0);
     this.parent[0] = -1;
     this.frame[0] = -1;
-    let tableSize = 32;
-    while (tableSize < cap * 2) tableSize *= 2;
-    this.table = new Int32Array(tableSize);
-    this.mask = tableSize - 1;
+    let slots = 32;
+    while (slots < cap * 2) slots *= 2;
+    this.table = new Int32Array(slots);
+    this.mask = slots - 1;
   }
 
   private static slot(parent: number, frame: number): number {
@@ -61,6 +62,7 @@ export class StackTrie {
 
   /** The child of `parent` for `frame`, or -1. */
   find(parent: number, frame: number): number {
+    if (!this.indexed) this.rehash(this.table.length);
     const { table, mask } = this;
     let i = StackTrie.slot(parent, frame) & mask;
     for (;;) {
@@ -73,48 +75,143 @@ export class StackTrie {
 
   /** The child of `parent` for `frame`, created if missing. */
   child(parent: number, frame: number): number {
-    let i = StackTrie.slot(parent, frame) & this.mask;
+    if (!this.indexed) this.rehash(this.table.length);
+    const table = this.table;
+    const mask = this.mask;
+    let i = StackTrie.slot(parent, frame) & mask;
     for (;;) {
-      const n = (this.table[i] as number) - 1;
+      const n = (table[i] as number) - 1;
       if (n < 0) break;
       if (this.frame[n] === frame && this.parent[n] === parent) return n;
-      i = (i + 1) & this.mask;
+      i = (i + 1) & mask;
     }
     const node = this.size++;
     if (node >= this.parent.length) this.grow(node + 1);
     this.parent[node] = parent;
     this.frame[node] = frame;
-    this.firstChild[node] = -1;
-    this.nextSibling[node] = this.firstChild[parent] as number;
-    this.firstChild[parent] = node;
     this.totalsValid = false;
-    if (this.size * 2 > this.table.length) this.rehash();
-    else this.table[i] = node + 1;
+    this.childLists = undefined;
+    if (this.size * 2 > table.length) this.rehash();
+    else table[i] = node + 1;
     return node;
+  }
+
+  /**
+   * Inserts many stacks at once: stack i is frames[start[i] .. start[i] + depth[i]),
+   * LEAF FIRST, and adds values[i * nTypes + t] to its leaf's self. Into an
+   * empty trie, the stacks are sorted root first and appended without a single
+   * hash probe (after the common prefix with the previous stack, every node is
+   * new), in depth-first order; the hash is built when child() or find() is
+   * next called.
+   */
+  insertStacks(frames: Int32Array, start: Int32Array, depth: Int32Array, values: Float64Array): void {
+    const n = start.length;
+    const k = this.nTypes;
+    if (this.size > 1) {
+      for (let i = 0; i < n; i++) {
+        const leaf = this.insertReversed(frames, start[i] as number, (start[i] as number) + (depth[i] as number));
+        for (let t = 0; t < k; t++) this.self[leaf * k + t] += values[i * k + t] as number;
+      }
+      this.totalsValid = false;
+      return;
+    }
+    const order = new Int32Array(n);
+    let maxDepth = 0;
+    let room = 1;
+    for (let i = 0; i < n; i++) {
+      order[i] = i;
+      const d = depth[i] as number;
+      room += d;
+      if (d > maxDepth) maxDepth = d;
+    }
+    order.sort((a, b) => {
+      const da = depth[a] as number;
+      const db = depth[b] as number;
+      const ea = (start[a] as number) + da - 1;
+      const eb = (start[b] as number) + db - 1;
+      const m = Math.min(da, db);
+      for (let j = 0; j < m; j++) {
+        const fa = frames[ea - j] as number;
+        const fb = frames[eb - j] as number;
+        if (fa !== fb) return fa - fb;
+      }
+      return da - db;
+    });
+    // Room for every frame of every stack: pages never written are never touched.
+    if (room > this.parent.length) this.grow(room);
+    const { parent, frame, self } = this;
+    const path = new Int32Array(maxDepth + 1);
+    let size = this.size;
+    let prevEnd = 0;
+    let prevDepth = 0;
+    for (let o = 0; o < n; o++) {
+      const i = order[o] as number;
+      const d = depth[i] as number;
+      const end = (start[i] as number) + d - 1;
+      const m = Math.min(d, prevDepth);
+      let l = 0;
+      while (l < m && frames[end - l] === frames[prevEnd - l]) l++;
+      for (let j = l; j < d; j++) {
+        parent[size] = path[j] as number;
+        frame[size] = frames[end - j] as number;
+        path[j + 1] = size++;
+      }
+      const leaf = path[d] as number;
+      for (let t = 0; t < k; t++) self[leaf * k + t] += values[i * k + t] as number;
+      prevEnd = end;
+      prevDepth = d;
+    }
+    if (size > this.size) {
+      this.size = size;
+      this.indexed = false;
+      this.childLists = undefined;
+    }
+    this.totalsValid = false;
   }
 
   private grow(min: number): void {
     this.parent = growInt32(this.parent, min);
     this.frame = growInt32(this.frame, min);
-    const oldLen = this.firstChild.length;
-    this.firstChild = growInt32(this.firstChild, min);
-    this.firstChild.fill(-1, oldLen);
-    this.nextSibling = growInt32(this.nextSibling, min);
-    this.nextSibling.fill(-1, oldLen);
     this.self = growFloat64(this.self, this.parent.length * this.nTypes);
   }
 
-  private rehash(): void {
-    const size = this.table.length * 2;
+  /** A table of at least `min` slots (default: twice as many) and twice as many as nodes, holding every node. */
+  private rehash(min = this.table.length * 2): void {
+    let size = this.table.length;
+    while (size < min || size < this.size * 2) size *= 2;
     const table = new Int32Array(size);
     const mask = size - 1;
+    const { parent, frame } = this;
     for (let n = 1; n < this.size; n++) {
-      let i = StackTrie.slot(this.parent[n] as number, this.frame[n] as number) & mask;
+      let i = StackTrie.slot(parent[n] as number, frame[n] as number) & mask;
       while (table[i] !== 0) i = (i + 1) & mask;
       table[i] = n + 1;
     }
     this.table = table;
     this.mask = mask;
+    this.indexed = true;
+  }
+
+  /** First child of each node (-1: none), for traversal; children are listed newest first. */
+  get firstChild(): Int32Array {
+    return (this.childLists ??= this.buildChildLists()).first;
+  }
+
+  /** Next sibling of each node (-1: none). */
+  get nextSibling(): Int32Array {
+    return (this.childLists ??= this.buildChildLists()).next;
+  }
+
+  private buildChildLists(): { first: Int32Array; next: Int32Array } {
+    const first = new Int32Array(this.size).fill(-1);
+    const next = new Int32Array(this.size).fill(-1);
+    const parent = this.parent;
+    for (let n = 1; n < this.size; n++) {
+      const p = parent[n] as number;
+      next[n] = first[p] as number;
+      first[p] = n;
+    }
+    return { first, next };
   }
 
   /** Inserts frames[start..end) (root first) and returns the leaf node. */
@@ -181,7 +278,8 @@ export class StackTrie {
   /** Children of a node as an array (allocates; for writers and reports, not hot loops). */
   children(node: number): number[] {
     const out: number[] = [];
-    for (let c = this.firstChild[node] as number; c >= 0; c = this.nextSibling[c] as number) out.push(c);
+    const { firstChild, nextSibling } = this;
+    for (let c = firstChild[node] as number; c >= 0; c = nextSibling[c] as number) out.push(c);
     return out;
   }
 

@@ -66,7 +66,7 @@ export function encodeTrie(trie: StackTrie, columns?: readonly number[], frameMa
   const k = trie.nTypes;
   const cols = columns ?? Array.from({ length: k }, (_, i) => i);
   const nc = cols.length;
-  const { self, parent, firstChild, nextSibling, frame } = trie;
+  const { self, parent, frame } = trie;
   // keep[n]: some value in n's subtree is non-zero (children come after parents, so one backward pass).
   const keep = new Uint8Array(trie.size);
   let integers = true;
@@ -85,7 +85,9 @@ export function encodeTrie(trie: StackTrie, columns?: readonly number[], frameMa
 
   let pos = 0;
   const valueBytes = integers ? 10 : 8;
-  ensure(0, 32 + nc * valueBytes);
+  // Room for every node at once: growing by doubling would copy the blob several times
+  // (the estimate is generous; pages never written are never touched).
+  ensure(0, 32 + nc * valueBytes + kept * (10 + nc * valueBytes));
   scratch[pos++] = integers ? INTEGERS : FLOATS;
   pos = writeVarint(scratch, pos, nc);
   pos = writeVarint(scratch, pos, kept);
@@ -97,20 +99,10 @@ export function encodeTrie(trie: StackTrie, columns?: readonly number[], frameMa
     }
   };
   writeValues(0);
-  // Preorder walk with an explicit stack of (node, depth).
-  const stack = new Int32Array(Math.max(16, kept * 2 + 2));
-  let sp = 0;
-  let prevDepth = 0;
-  for (let c = firstChild[0] as number; c >= 0; c = nextSibling[c] as number) {
-    if (keep[c]) {
-      stack[sp++] = c;
-      stack[sp++] = 1;
-    }
-  }
+  const start = pos;
   const perNode = 20 + nc * valueBytes;
-  while (sp > 0) {
-    const depth = stack[--sp] as number;
-    const n = stack[--sp] as number;
+  let prevDepth = 0;
+  const writeNode = (n: number, depth: number) => {
     ensure(pos, perNode);
     let has = 0;
     for (let c = 0; c < nc && !has; c++) if (self[n * k + (cols[c] as number)] !== 0) has = 1;
@@ -119,10 +111,38 @@ export function encodeTrie(trie: StackTrie, columns?: readonly number[], frameMa
     pos = writeVarint(scratch, pos, frameMap ? (frameMap[f] as number) : f);
     if (has) writeValues(n);
     prevDepth = depth;
-    for (let c = firstChild[n] as number; c >= 0; c = nextSibling[c] as number) {
+  };
+  // Nodes in index order when that is a preorder (tries built from sorted stacks, or decoded),
+  // with the path from the root as a stack; else a walk of the child lists.
+  const path = [0];
+  for (let n = 1; n < trie.size; n++) {
+    const p = parent[n] as number;
+    while (path.length > 0 && path[path.length - 1] !== p) path.pop();
+    if (path.length === 0) break;
+    path.push(n);
+    if (keep[n]) writeNode(n, path.length - 1);
+  }
+  if (path.length === 0) {
+    pos = start;
+    prevDepth = 0;
+    const { firstChild, nextSibling } = trie;
+    const stack = new Int32Array(Math.max(16, kept * 2 + 2));
+    let sp = 0;
+    for (let c = firstChild[0] as number; c >= 0; c = nextSibling[c] as number) {
       if (keep[c]) {
         stack[sp++] = c;
-        stack[sp++] = depth + 1;
+        stack[sp++] = 1;
+      }
+    }
+    while (sp > 0) {
+      const depth = stack[--sp] as number;
+      const n = stack[--sp] as number;
+      writeNode(n, depth);
+      for (let c = firstChild[n] as number; c >= 0; c = nextSibling[c] as number) {
+        if (keep[c]) {
+          stack[sp++] = c;
+          stack[sp++] = depth + 1;
+        }
       }
     }
   }

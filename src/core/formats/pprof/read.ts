@@ -2,19 +2,19 @@
 // straight from the wire bytes: only the fields pyro uses are decoded, and
 // samples are never turned into objects.
 //
-// Two passes over the top-level fields: the first reads the tables (strings,
-// functions, mappings, locations, sample types), which writers may put after
-// the samples; the second reads the samples. Samples that repeat a stack (the
-// same location ids and labels, byte for byte) reuse the trie node found the
-// first time, so a profile with many samples over fewer stacks walks the trie
-// once per distinct stack.
+// The input is read as it arrives (a gzipped file is inflated off the main
+// thread meanwhile): each complete top-level field is handled at once. Tables
+// (strings, functions, mappings, locations, sample types) are kept as read;
+// samples are grouped by their bytes (the same location ids and labels, byte
+// for byte, are the same stack) and their values summed. Writers may put the
+// tables after the samples, so the stacks are expanded into frames at the end,
+// once per distinct stack, and inserted into the trie in one bulk insert.
 import { InputError } from '../../errors.js';
 import type { Source } from '../../io/source.js';
 import { ProfileBuilder } from '../../model/builder.js';
-import { growInt32 } from '../../model/growable.js';
+import { growFloat64, growInt32 } from '../../model/growable.js';
 import type { Profile, ValueType } from '../../model/profile.js';
-import type { StackTrie } from '../../model/trie.js';
-import { hex64, LEN, VARINT, WireError, WireReader } from './wire.js';
+import { hex64, I32, I64, LEN, VARINT, WireError, WireReader } from './wire.js';
 
 /** Field numbers of the messages of profile.proto. */
 const F = {
@@ -32,11 +32,27 @@ const F = {
 } as const;
 
 export async function readPprof(source: Source): Promise<Profile> {
-  return new PprofReader(source.name, await source.bytes()).read();
+  const reader = new PprofReader(source.name, source.sizeHint);
+  for await (const chunk of source.chunks({ transient: true })) reader.push(chunk);
+  return reader.finish();
 }
 
 class PprofReader {
   private readonly w: WireReader;
+  /** The content read so far: buf[0 .. filled). */
+  private buf: Buffer;
+  private filled = 0;
+  /** The end of the top-level field being read: no message inside it reads past it. */
+  private limit = 0;
+  /** How many of each top-level field were read (for error messages), by field number. */
+  private readonly seen = new Int32Array(16);
+  private memo: StackMemo;
+  private samples = 0;
+  /** Values per sample (of the first), and the first sample with another number of values. */
+  private valuesPerSample = -1;
+  private oddSample = -1;
+  private oddValues = 0;
+  private values = new Float64Array(4);
   /** The message being read, for error messages ("sample 12"). */
   private where = 'profile';
   private whereIndex = -1;
@@ -68,15 +84,40 @@ class PprofReader {
 
   constructor(
     private readonly name: string,
-    private readonly buf: Buffer,
+    sizeHint: number | undefined,
   ) {
-    this.w = new WireReader(buf);
+    // Room for the whole content when its size is known (pages never written are never touched).
+    this.buf = Buffer.allocUnsafeSlow(Math.max(64 * 1024, Math.min(sizeHint ?? 0, 2 ** 31 - 1)));
+    this.w = new WireReader(this.buf);
+    this.memo = new StackMemo(this.buf);
   }
 
-  read(): Profile {
+  push(chunk: Buffer): void {
+    if (this.filled + chunk.length > this.buf.length) {
+      let n = this.buf.length * 2;
+      while (n < this.filled + chunk.length) n *= 2;
+      const next = Buffer.allocUnsafeSlow(n);
+      this.buf.copy(next, 0, 0, this.filled);
+      this.buf = next;
+      this.w.buf = next;
+      this.memo.rebind(next);
+    }
+    chunk.copy(this.buf, this.filled);
+    this.filled += chunk.length;
+    this.guard(() => this.readFields(false));
+  }
+
+  finish(): Profile {
+    return this.guard(() => {
+      this.readFields(true);
+      const r = this.resolve();
+      return this.readStacks(r);
+    });
+  }
+
+  private guard<T>(f: () => T): T {
     try {
-      this.readTables();
-      return this.readSamples(this.resolve());
+      return f();
     } catch (e) {
       if (e instanceof WireError) throw this.error(`${e.message} (at byte ${this.w.pos})`);
       throw e;
@@ -99,19 +140,30 @@ class PprofReader {
     this.whereIndex = index;
   }
 
-  /** Pass 1: everything but the samples. */
-  private readTables(): void {
-    const { w, buf } = this;
-    const end = buf.length;
-    const seen = new Int32Array(16);
-    w.pos = 0;
+  /**
+   * Reads every complete top-level field in buf[w.pos .. filled); `last`: the
+   * content is all there, so an incomplete field is an error.
+   */
+  private readFields(last: boolean): void {
+    const { w, seen } = this;
+    const end = this.filled;
     while (w.pos < end) {
+      const fieldStart = w.pos;
+      if (!last) {
+        const fieldEnd = completeFieldEnd(this.buf, fieldStart, end);
+        if (fieldEnd < 0) return;
+      }
       this.at('profile', -1);
+      this.limit = end;
       const tag = w.varint(end);
       const field = tag >>> 3;
       const wt = tag & 7;
       const index = field < 16 ? seen[field]++ : 0;
       switch (field) {
+        case F.sample:
+          this.at('sample', index);
+          this.sample(this.messageEnd(wt));
+          break;
         case F.sampleType:
           this.at('sample_type', index);
           this.valueType(this.messageEnd(wt), this.sampleTypes);
@@ -136,7 +188,7 @@ class PprofReader {
         case F.stringTable: {
           this.at('string_table', index);
           const e = this.messageEnd(wt);
-          this.strings.push(buf.toString('utf8', w.pos, e));
+          this.strings.push(this.buf.toString('utf8', w.pos, e));
           w.pos = e;
           break;
         }
@@ -153,7 +205,7 @@ class PprofReader {
           this.defaultType = this.scalar(wt, end);
           break;
         default:
-          // Samples are pass 2; comments, drop/keep_frames, doc_url and unknown fields are not used.
+          // Comments, drop/keep_frames, doc_url and unknown fields are not used.
           w.skip(wt, end);
       }
     }
@@ -162,7 +214,7 @@ class PprofReader {
   /** The end of a length-delimited field whose value is a message. */
   private messageEnd(wt: number): number {
     if (wt !== LEN) throw new WireError(`wire type ${wt} where a message was expected`);
-    return this.w.lengthEnd(this.buf.length);
+    return this.w.lengthEnd(this.limit);
   }
 
   private scalar(wt: number, limit: number): number {
@@ -370,101 +422,100 @@ class PprofReader {
     return { b, locIndex, start, frames };
   }
 
-  /** Pass 2: the samples. */
-  private readSamples(r: Resolved): Profile {
+  /**
+   * Sample {repeated location_id = 1, repeated value = 2, repeated Label label = 3}:
+   * its values are added to its stack's entry in the memo, found by the bytes of
+   * its location and label fields.
+   */
+  private sample(sEnd: number): void {
+    const w = this.w;
+    const sStart = w.pos;
+    let values = this.values;
+    let locStart = -1;
+    let locEnd = -1;
+    let labStart = -1;
+    let labEnd = -1;
+    let contiguous = true;
+    let nValues = 0;
+    while (w.pos < sEnd) {
+      const fieldStart = w.pos;
+      const t = w.varint(sEnd);
+      const field = t >>> 3;
+      const wt = t & 7;
+      if (field === 2) {
+        const packed = wt === LEN;
+        const vEnd = packed ? w.lengthEnd(sEnd) : sEnd;
+        while (w.pos < vEnd) {
+          const v = packed ? w.varint(vEnd) : this.scalar(wt, sEnd);
+          if (nValues === values.length) values = this.values = growFloat64(values, nValues + 1);
+          values[nValues++] = v;
+          if (!packed) break;
+        }
+      } else if (field === 1) {
+        if (locStart < 0) locStart = fieldStart;
+        else if (locEnd !== fieldStart) contiguous = false;
+        w.skip(wt, sEnd);
+        locEnd = w.pos;
+      } else if (field === 3) {
+        if (labStart < 0) labStart = fieldStart;
+        else if (labEnd !== fieldStart) contiguous = false;
+        w.skip(wt, sEnd);
+        labEnd = w.pos;
+      } else w.skip(wt, sEnd);
+    }
+    const index = this.samples++;
+    if (this.valuesPerSample < 0) {
+      this.valuesPerSample = nValues;
+      this.memo.setWidth(nValues);
+    } else if (nValues !== this.valuesPerSample && this.oddSample < 0) {
+      this.oddSample = index;
+      this.oddValues = nValues;
+    }
+    if (locStart < 0) locStart = locEnd = sEnd;
+    if (labStart < 0) labStart = labEnd = sEnd;
+    const memo = this.memo;
+    let entry = contiguous ? memo.find(locStart, locEnd, labStart, labEnd) : -1;
+    if (entry < 0) entry = memo.add(sStart, sEnd, index, contiguous);
+    memo.addValues(entry, values);
+  }
+
+  /** Expands each distinct stack into frames, and builds the profile. */
+  private readStacks(r: Resolved): Profile {
     const b = r.b;
-    const { w, buf } = this;
+    const w = this.w;
     const p = b.profile;
     const k = p.nTypes;
-    const values = new Float64Array(k);
-    const memo = new StackMemo(buf);
-    const end = buf.length;
-    let sampleIndex = 0;
-    w.pos = 0;
-    while (w.pos < end) {
-      const tag = w.varint(end);
-      if (tag >>> 3 !== F.sample) {
-        w.skip(tag & 7, end);
-        continue;
-      }
-      this.at('sample', sampleIndex++);
-      const sEnd = this.messageEnd(tag & 7);
-      // Sample {repeated location_id = 1, repeated value = 2, repeated Label label = 3}:
-      // the location and label fields are kept as byte ranges (the memo key).
-      let locStart = -1;
-      let locEnd = -1;
-      let labStart = -1;
-      let labEnd = -1;
-      let contiguous = true;
-      let nValues = 0;
-      while (w.pos < sEnd) {
-        const fieldStart = w.pos;
-        const t = w.varint(sEnd);
-        const field = t >>> 3;
-        const wt = t & 7;
-        if (field === 2) {
-          if (wt === LEN) {
-            const vEnd = w.lengthEnd(sEnd);
-            while (w.pos < vEnd) {
-              const v = w.varint(vEnd);
-              if (nValues < k) values[nValues] = v;
-              nValues++;
-            }
-          } else {
-            const v = this.scalar(wt, sEnd);
-            if (nValues < k) values[nValues] = v;
-            nValues++;
-          }
-        } else if (field === 1) {
-          if (locStart < 0) locStart = fieldStart;
-          else if (locEnd !== fieldStart) contiguous = false;
-          w.skip(wt, sEnd);
-          locEnd = w.pos;
-        } else if (field === 3) {
-          if (labStart < 0) labStart = fieldStart;
-          else if (labEnd !== fieldStart) contiguous = false;
-          w.skip(wt, sEnd);
-          labEnd = w.pos;
-        } else w.skip(wt, sEnd);
-      }
-      if (nValues !== k)
-        throw this.fail(`sample ${this.whereIndex} has ${nValues} values, but the profile has ${k} sample types`);
-      if (locStart < 0) locStart = locEnd = sEnd;
-      if (labStart < 0) labStart = labEnd = sEnd;
-
-      let node = -1;
-      let labelSet = 0;
-      const entry = contiguous ? memo.find(locStart, locEnd, labStart, labEnd) : -1;
-      if (entry >= 0) {
-        node = memo.node(entry);
-        labelSet = memo.labelSet(entry);
-      } else {
-        // A new stack: expand its locations (leaf first) into frames.
-        let depth = 0;
-        w.pos = locStart;
-        while (w.pos < locEnd) {
-          const t = w.varint(locEnd);
-          if (t >>> 3 !== 1) {
-            w.skip(t & 7, locEnd);
-            continue;
-          }
-          if ((t & 7) === LEN) {
-            const idsEnd = w.lengthEnd(locEnd);
-            while (w.pos < idsEnd) depth = this.pushLocation(w.varint(idsEnd), depth, r);
-          } else depth = this.pushLocation(this.scalar(t & 7, locEnd), depth, r);
-        }
-        labelSet = labStart < labEnd ? this.labelSet(p, labStart, labEnd) : 0;
-        node = p.trieFor(labelSet).insertReversed(this.stack, 0, depth);
-        if (contiguous) memo.add(node, labelSet);
-        w.pos = sEnd;
-      }
-      const trie = p.tries[labelSet] as StackTrie;
-      for (let t = 0; t < k; t++) {
-        const v = values[t] as number;
-        if (v !== 0) trie.addSelf(node, t, v);
-      }
-      p.sampleCount++;
+    if (this.samples > 0 && this.valuesPerSample !== k) {
+      throw this.fail(`sample 0 has ${this.valuesPerSample} values, but the profile has ${k} sample types`);
     }
+    if (this.oddSample >= 0) {
+      throw this.fail(`sample ${this.oddSample} has ${this.oddValues} values, but the profile has ${k} sample types`);
+    }
+    const memo = this.memo;
+    for (let e = 0; e < memo.count; e++) {
+      const sStart = memo.sampleStart(e);
+      const sEnd = memo.sampleEnd(e);
+      this.at('sample', memo.sampleIndex(e));
+      this.limit = sEnd;
+      let depth = 0;
+      let labelled = false;
+      w.pos = sStart;
+      while (w.pos < sEnd) {
+        const t = w.varint(sEnd);
+        if (t >>> 3 !== 1) {
+          if (t >>> 3 === 3) labelled = true;
+          w.skip(t & 7, sEnd);
+          continue;
+        }
+        if ((t & 7) === LEN) {
+          const idsEnd = w.lengthEnd(sEnd);
+          while (w.pos < idsEnd) depth = this.pushLocation(w.varint(idsEnd), depth, r);
+        } else depth = this.pushLocation(this.scalar(t & 7, sEnd), depth, r);
+      }
+      memo.setStack(e, this.stack, depth, labelled ? this.labelSet(p, sStart, sEnd) : 0);
+    }
+    memo.insertInto(p);
+    p.sampleCount = this.samples;
     return b.finish();
   }
 
@@ -552,30 +603,53 @@ class IdIndex {
 }
 
 /**
- * Trie nodes of the stacks seen so far, keyed by the bytes of a sample's
- * location-id and label fields (ranges of the input buffer, never copied).
- * An entry's fields sit side by side in one array, and the table keeps each
- * entry's hash, so that a probe touches as little memory as possible.
+ * The distinct stacks of a profile, found by the bytes of a sample's
+ * location-id and label fields (ranges of the input buffer, never copied),
+ * with their summed values, and at the end their frames. Samples only add into
+ * their entry; the trie is built from the distinct stacks in one bulk insert.
  */
 class StackMemo {
-  /** Per entry: hash, locStart, locLen, labStart, labLen, node, labelSet. */
+  /** Per entry: the first sample's message (start, end, index), then frameStart, depth, labelSet. */
   private entries = new Int32Array(STRIDE * 1024);
-  private count = 0;
-  /** Pairs (hash, entry + 1); entry + 1 = 0 is an empty slot. */
-  private table = new Int32Array(2 * 4096);
+  count = 0;
+  /** Frames of every entry's stack, leaf first. */
+  private frames = new Int32Array(0);
+  private nFrames = 0;
+  /** `width` values per entry. */
+  private values = new Float64Array(0);
+  private width = 0;
+  /**
+   * Slots of SLOT int32s: hash, entry + 1 (0: empty), locStart, locLen, labStart,
+   * labLen; the key inline, so that a probe reads the table and the input only.
+   */
+  private table = new Int32Array(SLOT * 4096);
   private mask = 4095;
-  private lastSlot = 0;
-  private readonly key = new Int32Array(STRIDE);
+  private lastSlot = -1;
+  /** Entries in the table (the findable ones). */
+  private keyed = 0;
+  private readonly key = new Int32Array(5);
+  private view: DataView;
 
-  constructor(private readonly buf: Buffer) {}
+  constructor(private buf: Buffer) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** The input moved to a larger buffer. */
+  rebind(buf: Buffer): void {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** Values per sample (set at the first sample). */
+  setWidth(width: number): void {
+    this.width = width;
+    this.values = new Float64Array((this.entries.length / STRIDE) * width);
+  }
 
   /** The entry for this key, or -1 (then add() records it). */
   find(ls: number, le: number, bs: number, be: number): number {
-    const buf = this.buf;
-    let h = 0x811c9dc5;
-    for (let i = ls; i < le; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
-    h = Math.imul(h ^ 0xff, 0x01000193);
-    for (let i = bs; i < be; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+    const { buf, view } = this;
+    const h = hashRange(buf, view, hashRange(buf, view, 0x811c9dc5, ls, le) ^ 0xff, bs, be);
     const ll = le - ls;
     const bl = be - bs;
     const key = this.key;
@@ -584,21 +658,19 @@ class StackMemo {
     key[2] = ll;
     key[3] = bs;
     key[4] = bl;
-    const { table, mask, entries } = this;
+    const { table, mask } = this;
     let slot = h & mask;
     for (;;) {
-      const e = (table[2 * slot + 1] as number) - 1;
-      if (e < 0) break;
-      if (table[2 * slot] === h) {
-        const o = e * STRIDE;
-        if (
-          entries[o + 2] === ll &&
-          entries[o + 4] === bl &&
-          same(buf, entries[o + 1] as number, ls, ll) &&
-          same(buf, entries[o + 3] as number, bs, bl)
-        ) {
-          return e;
-        }
+      const o = slot * SLOT;
+      if (table[o + 1] === 0) break;
+      if (
+        table[o] === h &&
+        table[o + 3] === ll &&
+        table[o + 5] === bl &&
+        same(buf, view, table[o + 2] as number, ls, ll) &&
+        same(buf, view, table[o + 4] as number, bs, bl)
+      ) {
+        return (table[o + 1] as number) - 1;
       }
       slot = (slot + 1) & mask;
     }
@@ -606,50 +678,154 @@ class StackMemo {
     return -1;
   }
 
-  node(e: number): number {
-    return this.entries[e * STRIDE + 5] as number;
-  }
-
-  labelSet(e: number): number {
-    return this.entries[e * STRIDE + 6] as number;
-  }
-
-  /** Records the node for the key of the last find() that missed. */
-  add(node: number, labelSet: number): void {
+  /**
+   * A new entry for the sample in buf[sStart, sEnd); `findable`: under the key
+   * of the last find() that missed (else the sample's fields were not contiguous
+   * and the entry is its own).
+   */
+  add(sStart: number, sEnd: number, index: number, findable: boolean): number {
     const e = this.count++;
-    if ((e + 1) * STRIDE > this.entries.length) this.entries = growInt32(this.entries, (e + 1) * STRIDE);
+    if ((e + 1) * STRIDE > this.entries.length) {
+      this.entries = growInt32(this.entries, (e + 1) * STRIDE);
+      this.values = growFloat64(this.values, (this.entries.length / STRIDE) * this.width);
+    }
     const o = e * STRIDE;
-    this.entries.set(this.key, o);
-    this.entries[o + 5] = node;
-    this.entries[o + 6] = labelSet;
-    if (this.count * 2 > this.mask + 1) this.rehash();
-    else {
-      this.table[2 * this.lastSlot] = this.key[0] as number;
-      this.table[2 * this.lastSlot + 1] = e + 1;
+    const entries = this.entries;
+    entries[o] = sStart;
+    entries[o + 1] = sEnd;
+    entries[o + 2] = index;
+    if (!findable) return e;
+    const t = this.lastSlot * SLOT;
+    const key = this.key;
+    this.table[t] = key[0] as number;
+    this.table[t + 1] = e + 1;
+    for (let i = 1; i < 5; i++) this.table[t + 1 + i] = key[i] as number;
+    if (++this.keyed * 2 > this.mask + 1) this.rehash();
+    return e;
+  }
+
+  addValues(e: number, values: Float64Array): void {
+    const k = this.width;
+    const into = this.values;
+    for (let t = 0; t < k; t++) into[e * k + t] += values[t] as number;
+  }
+
+  sampleStart(e: number): number {
+    return this.entries[e * STRIDE] as number;
+  }
+
+  sampleEnd(e: number): number {
+    return this.entries[e * STRIDE + 1] as number;
+  }
+
+  sampleIndex(e: number): number {
+    return this.entries[e * STRIDE + 2] as number;
+  }
+
+  /** Records entry e's stack, stack[0 .. depth) leaf first, and label set. */
+  setStack(e: number, stack: Int32Array, depth: number, labelSet: number): void {
+    if (this.nFrames + depth > this.frames.length) {
+      // Stacks take fewer frames than their samples take bytes, as a rule: a first size that
+      // rarely grows (pages never written are never touched).
+      this.frames = growInt32(this.frames, Math.max(this.nFrames + depth, this.buf.length >> 2));
+    }
+    const frames = this.frames;
+    for (let i = 0, at = this.nFrames; i < depth; i++) frames[at + i] = stack[i] as number;
+    const o = e * STRIDE;
+    this.entries[o + 3] = this.nFrames;
+    this.entries[o + 4] = depth;
+    this.entries[o + 5] = labelSet;
+    this.nFrames += depth;
+  }
+
+  /** Inserts every entry's stack into the profile's trie for its label set, with its values. */
+  insertInto(p: Profile): void {
+    const { entries, values, width: k, count } = this;
+    const bySet = new Map<number, number[]>();
+    for (let e = 0; e < count; e++) {
+      const set = entries[e * STRIDE + 5] as number;
+      const list = bySet.get(set);
+      if (list) list.push(e);
+      else bySet.set(set, [e]);
+    }
+    for (const [set, list] of bySet) {
+      const start = new Int32Array(list.length);
+      const depth = new Int32Array(list.length);
+      const setValues = new Float64Array(list.length * k);
+      list.forEach((e, i) => {
+        start[i] = entries[e * STRIDE + 3] as number;
+        depth[i] = entries[e * STRIDE + 4] as number;
+        for (let t = 0; t < k; t++) setValues[i * k + t] = values[e * k + t] as number;
+      });
+      p.trieFor(set).insertStacks(this.frames, start, depth, setValues);
     }
   }
 
   private rehash(): void {
+    const old = this.table;
     const size = (this.mask + 1) * 2;
-    const table = new Int32Array(2 * size);
+    const table = new Int32Array(SLOT * size);
     const mask = size - 1;
-    for (let e = 0; e < this.count; e++) {
-      const h = this.entries[e * STRIDE] as number;
-      let slot = h & mask;
-      while (table[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
-      table[2 * slot] = h;
-      table[2 * slot + 1] = e + 1;
+    for (let o = 0; o < old.length; o += SLOT) {
+      if (old[o + 1] === 0) continue;
+      let slot = (old[o] as number) & mask;
+      while (table[slot * SLOT + 1] !== 0) slot = (slot + 1) & mask;
+      table.set(old.subarray(o, o + SLOT), slot * SLOT);
     }
     this.table = table;
     this.mask = mask;
   }
 }
 
-const STRIDE = 8;
+const STRIDE = 6;
+const SLOT = 6;
 
-/** Whether buf[a, a + len) and buf[b, b + len) hold the same bytes. */
-function same(buf: Buffer, a: number, b: number, len: number): boolean {
+/** Whether buf[a, a + len) and buf[b, b + len) hold the same bytes (four at a time). */
+function same(buf: Buffer, view: DataView, a: number, b: number, len: number): boolean {
   if (a === b) return true;
-  for (let i = 0; i < len; i++) if (buf[a + i] !== buf[b + i]) return false;
+  let i = 0;
+  for (; i + 4 <= len; i += 4) if (view.getInt32(a + i, true) !== view.getInt32(b + i, true)) return false;
+  for (; i < len; i++) if (buf[a + i] !== buf[b + i]) return false;
   return true;
+}
+
+/** Hash of buf[from, to) continuing `h` (four bytes at a time, murmur-style mixing). */
+function hashRange(buf: Buffer, view: DataView, h: number, from: number, to: number): number {
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    let k = Math.imul(view.getInt32(i, true), 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  for (; i < to; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+/**
+ * The end of the top-level field at buf[pos ..) if it lies wholly before
+ * `end`, else -1 (more content is to come). Malformed fields are left for the
+ * reader to report.
+ */
+function completeFieldEnd(buf: Buffer, pos: number, end: number): number {
+  const tagEnd = varintEnd(buf, pos, end);
+  if (tagEnd < 0) return -1;
+  const wt = (buf[pos] as number) & 7;
+  if (wt === VARINT) return varintEnd(buf, tagEnd, end);
+  if (wt === I64) return tagEnd + 8 <= end ? tagEnd + 8 : -1;
+  if (wt === I32) return tagEnd + 4 <= end ? tagEnd + 4 : -1;
+  if (wt !== LEN) return tagEnd;
+  const lenEnd = varintEnd(buf, tagEnd, end);
+  if (lenEnd < 0) return -1;
+  let len = 0;
+  for (let i = lenEnd - 1; i >= tagEnd; i--) len = len * 128 + ((buf[i] as number) & 0x7f);
+  return lenEnd + len <= end ? lenEnd + len : -1;
+}
+
+/** The end of the varint at buf[pos ..), or -1 when it runs past `end`. */
+function varintEnd(buf: Buffer, pos: number, end: number): number {
+  for (let i = pos; i < end && i < pos + 10; i++) if ((buf[i] as number) < 0x80) return i + 1;
+  return pos + 10 <= end ? pos + 10 : -1;
 }

@@ -15,7 +15,8 @@ export class WireError extends Error {}
 export class WireReader {
   pos = 0;
 
-  constructor(readonly buf: Buffer) {}
+  /** Replaced when the input moves to a larger buffer. */
+  constructor(public buf: Buffer) {}
 
   /** A varint as a number: int64 values are signed, uint64 values above 2^53 lose precision. */
   varint(limit: number): number {
