@@ -1,4 +1,4 @@
-// The CLI entry, bundled into dist/pyro.js (with oclif) so that start-up loads one file.
+// The CLI entry, bundled into dist/pyro.cjs (with oclif) so that start-up loads one file (see scripts/bundle.mjs).
 import { execute } from '@oclif/core';
 
 export { COMMANDS } from '../commands/index.js';

@@ -1,0 +1,39 @@
+// Bundles the CLI (src/cli/main.ts, oclif and every dependency but the native
+// better-sqlite3) into one CommonJS file, dist/pyro.cjs, that bin/run.js loads
+// with a V8 code cache: start-up then neither parses nor compiles most of it.
+// The cache is made here by running one command; bin/run.js remakes it when
+// V8 rejects it (another Node.js version).
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outfile = join(root, 'dist', 'pyro.cjs');
+await build({
+  entryPoints: [join(root, 'src', 'cli', 'main.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outfile,
+  external: ['typescript', 'ts-node', 'better-sqlite3'],
+  // Non-ASCII characters escaped, so that bin/run.js may read the file as latin1 (faster than UTF-8).
+  charset: 'ascii',
+  define: { 'import.meta.url': '__pyroUrl' },
+  banner: { js: "const __pyroUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+});
+// esbuild leaves a few characters as they are (in regular expressions): escaped here, the same in
+// strings, regular expressions and identifiers.
+const text = readFileSync(outfile, 'utf8');
+writeFileSync(
+  outfile,
+  text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+);
+rmSync(`${outfile}.cache`, { force: true });
+const r = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'top', join(root, 'examples', 'app.cpuprofile')], {
+  encoding: 'utf8',
+});
+if (r.status !== 0) throw new Error(`the bundle does not run: ${r.stderr}`);
