@@ -43,10 +43,10 @@ export function timeCommand(cmd, args, { stdin, env } = {}) {
   });
 }
 
-/** Median wall time and the largest peak RSS over RUNS runs. */
-export async function measure(cmd, args, options) {
+/** Median wall time and the largest peak RSS over `n` runs (RUNS by default). */
+export async function measure(cmd, args, options, n = RUNS) {
   const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await timeCommand(cmd, args, options));
+  for (let i = 0; i < n; i++) runs.push(await timeCommand(cmd, args, options));
   const times = runs.map((r) => r.seconds).sort((a, b) => a - b);
   return {
     seconds: times[Math.floor(times.length / 2)],

@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesInfo } from '../src/core/store/types.js';
-import { corpus, pyro, ROOT, tempDir } from './helpers.js';
+import { corpus, pyro, ROOT, requirePeer, tempDir } from './helpers.js';
 
 const APP = join(ROOT, 'examples', 'app.cpuprofile');
 const PPROF = corpus('speedscope-samples', 'pprof', 'simple.prof');
@@ -236,6 +237,33 @@ describe('changing the store', () => {
     expect(json<{ profiles: number }>(store, ['rm', 'web.cpu{}', '--yes']).profiles).toBe(1);
     expect(pyro(['top', 'web.cpu{}', '--store', store]).stderr).toMatch(/no series in .* match it/);
     expect(totals(store, 'api.cpu{}')).toEqual({ cpu: totals(store, APP).cpu });
+  });
+
+  it('on a terminal, rm asks first and ingest shows a bar of files', () => {
+    if (!requirePeer('script')) return;
+    const store = join(tempDir(), 'store');
+    run(store, ['ingest', APP, '--app', 'web', '--at', '2024-05-01T10:00:00Z']);
+    // util-linux script(1) runs the command on a real pseudo-terminal, typing our input into it.
+    const onTerminal = (args: string[], input: string) => {
+      const cmd = [process.execPath, join(ROOT, 'bin', 'run.js'), ...args, '--store', store]
+        .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+        .join(' ');
+      const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1' };
+      delete env.CI; // bars are off in CI logs
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { input, env, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const no = onTerminal(['rm', 'web{}'], 'n\n');
+    expect(no).toMatch(/remove the profiles of 2 series in .*\? \[y\/N\]/);
+    expect(no).toMatch(/nothing removed/);
+    expect(json<SeriesInfo[]>(store, ['series', 'web{}']).length).toBe(2);
+    expect(onTerminal(['rm', 'web{}'], 'y\n')).toMatch(/removed 2 profiles/);
+    expect(json<SeriesInfo[]>(store, ['series', 'web{}'])).toEqual([]);
+    // Twenty files or more: a bar counting them, on the terminal only.
+    const files = Array.from({ length: 20 }, () => APP);
+    expect(onTerminal(['ingest', ...files, '--app', 'many'], '')).toMatch(/ingesting \[[^\]]*\] \d+\/20/);
+    expect(run(store, ['ingest', ...files, '--app', 'more']).stderr).not.toMatch(/ingesting \[/);
   });
 
   it('exports a selection as pprof, folded and speedscope', () => {
