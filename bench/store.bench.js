@@ -172,6 +172,13 @@ rows.push([
   `${fmt(cli.seconds * 1000, 0)} ms (median of ${cli.runs}), ${fmt(cli.rssMB, 0)} MB RSS`,
   '< 300 ms',
 ]);
+const bare = await measure(process.execPath, ['-e', ''], {}, 11);
+rows.push([
+  '`node -e ""`: Node.js start-up alone, for scale (same machine, same run)',
+  '',
+  `${fmt(bare.seconds * 1000, 0)} ms (median of ${bare.runs})`,
+  '',
+]);
 rmSync(dir, { recursive: true, force: true });
 
 console.log(table(['case', 'input', 'pyro median', 'target'], rows));

@@ -127,64 +127,76 @@ export class Store implements ProfileStore {
     private readonly salvageDir?: string,
   ) {
     this.symbols = new Symbols(db);
-    this.st = {
-      seriesAll: db.prepare<[], SeriesRow>('SELECT id, app, type, unit, labels FROM series'),
-      seriesByKey: db.prepare<[string, string, string], { id: number }>(
-        'SELECT id FROM series WHERE type = ? AND unit = ? AND labels = ?',
-      ),
-      insertSeries: db.prepare<[string, string, string, string]>(
-        'INSERT INTO series (app, type, unit, labels) VALUES (?, ?, ?, ?)',
-      ),
-      seriesStats: db.prepare<[number], { count: number | null; total: number | null }>(
-        `SELECT sum(count) AS count, sum(total) AS total FROM buckets WHERE series = ? AND level = ${LEVELS}`,
-      ),
-      aloneStats: db.prepare<[number], { count: number; total: number | null }>(
-        `SELECT count(*) AS count, sum(total) AS total FROM profiles WHERE series = ? AND level = ${ALONE}`,
-      ),
-      rawSpan: db.prepare<[number], { t: number | null; until: number | null }>(
-        'SELECT min(t) AS t, max(until) AS until FROM profiles WHERE series = ?',
-      ),
-      compactedSpan: db.prepare<[number, number], { lo: number | null; hi: number | null }>(
-        `SELECT min(bucket) AS lo, max(bucket) + 1 AS hi FROM buckets WHERE series = ? AND level = ${KEPT_LEVEL} AND bucket < ?`,
-      ),
-      deleteEmptySeries: db.prepare(
-        // A series lives while it has a profile, or a bucket that gc --keep-levels kept.
-        'DELETE FROM series WHERE id NOT IN (SELECT series FROM profiles) AND id NOT IN (SELECT series FROM buckets)',
-      ),
-      insertTrie: db.prepare<[number, Buffer]>('INSERT INTO tries (refs, blob) VALUES (?, ?)'),
-      unrefTrie: db.prepare<[number]>('UPDATE tries SET refs = refs - 1 WHERE id = ?'),
-      dropTrie: db.prepare<[number]>('DELETE FROM tries WHERE id = ? AND refs <= 0'),
-      insertProfile: db.prepare<[number, number, number, number, number, number, number]>(
-        'INSERT INTO profiles (series, t, until, total, level, trie, col) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
+    // Prepared on first use: a command uses a few of them, and start-up counts.
+    this.st = lazily({
+      seriesAll: () => db.prepare<[], SeriesRow>('SELECT id, app, type, unit, labels FROM series'),
+      seriesByKey: () =>
+        db.prepare<[string, string, string], { id: number }>(
+          'SELECT id FROM series WHERE type = ? AND unit = ? AND labels = ?',
+        ),
+      insertSeries: () =>
+        db.prepare<[string, string, string, string]>(
+          'INSERT INTO series (app, type, unit, labels) VALUES (?, ?, ?, ?)',
+        ),
+      seriesStats: () =>
+        db.prepare<[number], { count: number | null; total: number | null }>(
+          `SELECT sum(count) AS count, sum(total) AS total FROM buckets WHERE series = ? AND level = ${LEVELS}`,
+        ),
+      aloneStats: () =>
+        db.prepare<[number], { count: number; total: number | null }>(
+          `SELECT count(*) AS count, sum(total) AS total FROM profiles WHERE series = ? AND level = ${ALONE}`,
+        ),
+      rawSpan: () =>
+        db.prepare<[number], { t: number | null; until: number | null }>(
+          'SELECT min(t) AS t, max(until) AS until FROM profiles WHERE series = ?',
+        ),
+      compactedSpan: () =>
+        db.prepare<[number, number], { lo: number | null; hi: number | null }>(
+          `SELECT min(bucket) AS lo, max(bucket) + 1 AS hi FROM buckets WHERE series = ? AND level = ${KEPT_LEVEL} AND bucket < ?`,
+        ),
+      deleteEmptySeries: () =>
+        db.prepare(
+          // A series lives while it has a profile, or a bucket that gc --keep-levels kept.
+          'DELETE FROM series WHERE id NOT IN (SELECT series FROM profiles) AND id NOT IN (SELECT series FROM buckets)',
+        ),
+      insertTrie: () => db.prepare<[number, Buffer]>('INSERT INTO tries (refs, blob) VALUES (?, ?)'),
+      unrefTrie: () => db.prepare<[number]>('UPDATE tries SET refs = refs - 1 WHERE id = ?'),
+      dropTrie: () => db.prepare<[number]>('DELETE FROM tries WHERE id = ? AND refs <= 0'),
+      insertProfile: () =>
+        db.prepare<[number, number, number, number, number, number, number]>(
+          'INSERT INTO profiles (series, t, until, total, level, trie, col) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        ),
       // rawAbove[k]: the profiles of a series in [lo, hi) of level > k (those in level-k
       // buckets without a row); rawAbove[0]: all of them. IN lists, so that the index is used for t.
-      rawAbove: Array.from({ length: ALONE }, (_, k) =>
-        db.prepare<[number, number, number], RawRow>(
-          `SELECT id, t, until, total, trie, col FROM profiles
+      rawAbove: () =>
+        Array.from({ length: ALONE }, (_, k) =>
+          db.prepare<[number, number, number], RawRow>(
+            `SELECT id, t, until, total, trie, col FROM profiles
            WHERE series = ? AND level IN (${levelsAbove(k)}) AND t >= ? AND t < ?`,
+          ),
         ),
-      ),
-      trieBlob: db.prepare<[number], { blob: Buffer }>('SELECT blob FROM tries WHERE id = ?'),
-      setLevel: db.prepare<[number, number]>('UPDATE profiles SET level = ? WHERE id = ?'),
-      moveRaw: db.prepare<[number, number]>(`UPDATE profiles SET series = ?, level = ${PLACING} WHERE id = ?`),
-      deleteRaw: db.prepare<[number]>('DELETE FROM profiles WHERE id = ?'),
-      bucket: db.prepare<[number, number, number], BucketRow>(
-        'SELECT id, bucket, count, total, blob FROM buckets WHERE series = ? AND level = ? AND bucket = ?',
-      ),
-      bucketsInRange: db.prepare<[number, number, number, number], BucketRow>(
-        'SELECT id, bucket, count, total, blob FROM buckets WHERE series = ? AND level = ? AND bucket >= ? AND bucket < ?',
-      ),
-      insertBucket: db.prepare<[number, number, number, number, number, Buffer]>(
-        'INSERT INTO buckets (series, level, bucket, count, total, blob) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      updateBucket: db.prepare<[number, number, Buffer, number]>(
-        'UPDATE buckets SET count = ?, total = ?, blob = ? WHERE id = ?',
-      ),
-      deleteBucket: db.prepare<[number]>('DELETE FROM buckets WHERE id = ?'),
-      getMeta: db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE key = ?'),
-      setMeta: db.prepare<[string, number]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
-    };
+      trieBlob: () => db.prepare<[number], { blob: Buffer }>('SELECT blob FROM tries WHERE id = ?'),
+      setLevel: () => db.prepare<[number, number]>('UPDATE profiles SET level = ? WHERE id = ?'),
+      moveRaw: () => db.prepare<[number, number]>(`UPDATE profiles SET series = ?, level = ${PLACING} WHERE id = ?`),
+      deleteRaw: () => db.prepare<[number]>('DELETE FROM profiles WHERE id = ?'),
+      bucket: () =>
+        db.prepare<[number, number, number], BucketRow>(
+          'SELECT id, bucket, count, total, blob FROM buckets WHERE series = ? AND level = ? AND bucket = ?',
+        ),
+      bucketsInRange: () =>
+        db.prepare<[number, number, number, number], BucketRow>(
+          'SELECT id, bucket, count, total, blob FROM buckets WHERE series = ? AND level = ? AND bucket >= ? AND bucket < ?',
+        ),
+      insertBucket: () =>
+        db.prepare<[number, number, number, number, number, Buffer]>(
+          'INSERT INTO buckets (series, level, bucket, count, total, blob) VALUES (?, ?, ?, ?, ?, ?)',
+        ),
+      updateBucket: () =>
+        db.prepare<[number, number, Buffer, number]>('UPDATE buckets SET count = ?, total = ?, blob = ? WHERE id = ?'),
+      deleteBucket: () => db.prepare<[number]>('DELETE FROM buckets WHERE id = ?'),
+      getMeta: () => db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: () => db.prepare<[string, number]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    });
   }
 
   /**
@@ -834,6 +846,22 @@ function levelsAbove(k: number): string {
 }
 
 /** The total of one value column (the root's total, without computing every node's). */
+/** An object whose properties are made by their makers on first read, then kept. */
+function lazily<T extends Record<string, () => unknown>>(makers: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const out = {};
+  for (const [key, make] of Object.entries(makers)) {
+    Object.defineProperty(out, key, {
+      get() {
+        const value = make();
+        Object.defineProperty(out, key, { value });
+        return value;
+      },
+      configurable: true,
+    });
+  }
+  return out as { readonly [K in keyof T]: ReturnType<T[K]> };
+}
+
 function columnSum(t: TrieColumns, column: number): number {
   let sum = 0;
   for (let i = column; i < t.size * t.nTypes; i += t.nTypes) sum += t.self[i] as number;
