@@ -3,6 +3,7 @@ import type { Source } from '../io/source.js';
 import type { Profile } from '../model/profile.js';
 import { cpuprofile } from './cpuprofile.js';
 import { dtrace } from './dtrace.js';
+import { embedded } from './embedded.js';
 import { folded } from './folded.js';
 import { perfData } from './perf-data.js';
 import { perfScript } from './perf-script.js';
@@ -22,6 +23,7 @@ export const FORMATS: readonly ProfileFormat[] = [
   speedscope,
   cpuprofile,
   traceEvent,
+  embedded,
   perfScript,
   dtrace,
   ...unsupportedFormats,
@@ -47,7 +49,7 @@ export function detectFormat(source: Source): ProfileFormat {
   if (maybe) return maybe;
   throw new InputError(
     source.name,
-    'not a profile format pyro recognises (it reads pprof, perf script, perf.data, folded stacks, .cpuprofile, trace-event, speedscope and DTrace)',
+    'not a profile format pyro recognises (it reads pprof, perf script, perf.data, folded stacks, .cpuprofile, trace-event, speedscope, DTrace and its own SVG and HTML flamegraphs)',
   );
 }
 
