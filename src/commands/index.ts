@@ -1,6 +1,7 @@
 // The command list oclif loads (explicit strategy: no directory scan at start-up).
 import Convert from './convert.js';
 import Export from './export.js';
+import Flamegraph from './flamegraph.js';
 import Gc from './gc.js';
 import Info from './info.js';
 import Ingest from './ingest.js';
@@ -14,6 +15,7 @@ import Top from './top.js';
 export const COMMANDS = {
   convert: Convert,
   export: Export,
+  flamegraph: Flamegraph,
   gc: Gc,
   info: Info,
   ingest: Ingest,

@@ -45,9 +45,12 @@ export function layoutFlame(profile: Profile, options: FlameLayoutOptions): Flam
   const rank = nameRanks(profile);
   const { firstChild, nextSibling, frame } = trie;
 
-  // Subtree sizes, to count what a narrow frame takes with it (children come after parents).
-  const subtree = new Int32Array(trie.size).fill(1);
-  for (let n = trie.size - 1; n > 0; n--) subtree[trie.parent[n] as number] += subtree[n] as number;
+  // Frames with a value in each subtree, to count what a narrow frame takes with it (children come after parents).
+  const subtree = new Int32Array(trie.size);
+  for (let n = trie.size - 1; n > 0; n--) {
+    if ((totals[n * k + v] as number) !== 0) subtree[n] += 1;
+    subtree[trie.parent[n] as number] += subtree[n] as number;
+  }
 
   const node = new Int32Array(trie.size);
   const parent = new Int32Array(trie.size);
