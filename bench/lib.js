@@ -1,7 +1,7 @@
 // Shared helpers for the benchmarks: timing child processes (wall time and peak RSS), medians, tables.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,14 +17,15 @@ export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
  * Runs a command to completion, stdout discarded (or to a file), and returns
  * its wall time in seconds and its peak RSS in MB (from /usr/bin/time when present).
  */
-export function timeCommand(cmd, args, { stdin, env } = {}) {
+export function timeCommand(cmd, args, { stdin, env, stdout } = {}) {
   const useTime = existsSync('/usr/bin/time');
   const argv = useTime ? ['-f', '%M', cmd, ...args] : args;
   const bin = useTime ? '/usr/bin/time' : cmd;
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
+    const out = stdout ? openSync(stdout, 'w') : 'ignore';
     const child = spawn(bin, argv, {
-      stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'],
+      stdio: [stdin ? 'pipe' : 'ignore', out, 'pipe'],
       env: { ...process.env, ...env },
     });
     let err = '';
@@ -34,6 +35,7 @@ export function timeCommand(cmd, args, { stdin, env } = {}) {
     }
     child.on('error', reject);
     child.on('close', (code) => {
+      if (typeof out === 'number') closeSync(out);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-500)}`));
       const lines = err.trim().split('\n');
@@ -62,3 +64,13 @@ export function table(head, rows) {
 
 export const mb = (bytes) => bytes / 1e6;
 export const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+/** A FlameGraph script (stackcollapse-perf.pl, flamegraph.pl) from $FLAMEGRAPH_DIR or PATH: it is not shipped with pyro. */
+export function findFlameGraphScript(name) {
+  const dirs = [process.env.FLAMEGRAPH_DIR, ...(process.env.PATH ?? '').split(delimiter)].filter(Boolean);
+  for (const d of dirs) {
+    const f = join(d, name);
+    if (existsSync(f)) return f;
+  }
+  return undefined;
+}

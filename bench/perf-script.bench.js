@@ -4,9 +4,9 @@
 // advantage; the same input with addresses made unique per copy shows the speed without it.
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { CORPUS, fmt, mb, measure, OUT, PYRO, RUNS, table } from './lib.js';
+import { CORPUS, findFlameGraphScript, fmt, mb, measure, OUT, PYRO, RUNS, table } from './lib.js';
 
 const MB = Number(process.env.BENCH_PERF_MB ?? 150);
 const BIG_MB = Number(process.env.BENCH_PERF_BIG_MB ?? 1000);
@@ -41,22 +41,12 @@ async function unique(size) {
   return file;
 }
 
-/** stackcollapse-perf.pl from $FLAMEGRAPH_DIR or PATH (it is not shipped with pyro). */
-function findPerl() {
-  const dirs = [process.env.FLAMEGRAPH_DIR, ...(process.env.PATH ?? '').split(delimiter)].filter(Boolean);
-  for (const d of dirs) {
-    const f = join(d, 'stackcollapse-perf.pl');
-    if (existsSync(f)) return f;
-  }
-  return undefined;
-}
-
 const file = await repeated(MB);
 const bytes = statSync(file).size;
 const pyroArgs = [PYRO, 'convert', file, '--all', '--to', 'folded'];
 const ours = await measure(process.execPath, pyroArgs);
 const stdin = await measure(process.execPath, [PYRO, 'convert', '-', '--all', '--to', 'folded'], { stdin: file });
-const perl = findPerl();
+const perl = findFlameGraphScript('stackcollapse-perf.pl');
 const peer = perl ? await measure('perl', [perl, '--all', file]) : undefined;
 /** Same answer, or the timing means nothing. */
 function sameAsPerl(input) {

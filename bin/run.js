@@ -22,6 +22,8 @@ const require = Module.createRequire(file);
 const bundle = new Module(file);
 bundle.filename = file;
 require.cache[file] = bundle;
+// import() throws inside a vm.Script: the bundle loads ES modules (the terminal viewer) through this one.
+globalThis.pyroImport = (specifier) => import(specifier);
 script.runInThisContext()(bundle.exports, require, bundle, file, dist);
 bundle.loaded = true;
 

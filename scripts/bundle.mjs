@@ -33,6 +33,18 @@ writeFileSync(
   text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
 );
 rmSync(`${outfile}.cache`, { force: true });
+// The HTML viewer's browser code (src/viewer/), which src/core/render/html.ts inlines into every HTML flamegraph.
+await build({
+  entryPoints: [join(root, 'src', 'viewer', 'main.ts')],
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  minify: true,
+  outfile: join(root, 'dist', 'viewer.js'),
+  charset: 'ascii',
+  logLevel: 'warning',
+});
 const r = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'top', join(root, 'examples', 'app.cpuprofile')], {
   encoding: 'utf8',
 });

@@ -7,8 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { PyroError } from '../src/core/errors.js';
 import { foldedLines } from '../src/core/formats/folded.js';
 import { FORMATS, readProfile } from '../src/core/formats/index.js';
-import { sourceFromBuffer } from '../src/core/io/source.js';
+import { openSource, sourceFromBuffer } from '../src/core/io/source.js';
 import type { Profile } from '../src/core/model/profile.js';
+import { renderHtml } from '../src/core/render/html.js';
+import { layoutFlame } from '../src/core/render/layout.js';
+import { renderSvg } from '../src/core/render/svg.js';
 import { corpus, ROOT, tempDir } from './helpers.js';
 
 // Bad input through the real CLI: one line on stderr naming the file, a
@@ -173,6 +176,14 @@ const SAMPLES: Record<string, string[]> = {
   dtrace: ['dtrace/java.txt', 'dtrace/scope_with_no_argument_list.txt'],
   folded: ['speedscope-samples/stackcollapse/simple.txt'],
 };
+/** Formats whose samples pyro writes itself: its SVG and HTML flamegraphs of a corpus profile. */
+const GENERATED: Record<string, () => Promise<Buffer[]>> = {
+  'pyro-graph': async () => {
+    const p = await readProfile(await openSource(corpus('speedscope-samples/stackcollapse/simple.txt')));
+    const layout = layoutFlame(p, { valueIndex: 0 });
+    return [Buffer.from(renderSvg(layout, { palette: 'hot' })), Buffer.from(renderHtml(p, { valueIndex: 0 }))];
+  },
+};
 const NOT_FUZZED = new Set(['perf-data']);
 
 type Mutation =
@@ -276,7 +287,9 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
 
 describe('fuzz: every reader reads a mutated input or rejects it with a PyroError', () => {
   it('has a sample for every format with a reader', () => {
-    const missing = FORMATS.filter((f) => f.read && !SAMPLES[f.id] && !NOT_FUZZED.has(f.id)).map((f) => f.id);
+    const missing = FORMATS.filter((f) => f.read && !SAMPLES[f.id] && !GENERATED[f.id] && !NOT_FUZZED.has(f.id)).map(
+      (f) => f.id,
+    );
     expect(missing).toEqual([]);
   });
 
@@ -286,6 +299,7 @@ describe('fuzz: every reader reads a mutated input or rejects it with a PyroErro
         const raw = readFileSync(corpus(p));
         return raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
       });
+      valid.push(...((await GENERATED[format.id]?.()) ?? []));
       // Each sample reads as it is.
       for (const v of valid) expectSane(await readProfile(await sourceFromBuffer('valid', v), {}, format.id));
       await fc.assert(

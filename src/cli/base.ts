@@ -14,6 +14,19 @@ import { filterOptions, loadOptions } from './flags.js';
 export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 error (bad input, missing file), 2 usage error.';
 
 /**
+ * A PyroError, also one thrown by a module loaded apart from the bundle (the
+ * terminal viewer), whose PyroError class is another copy.
+ */
+function isPyroError(e: unknown): e is PyroError {
+  return (
+    e instanceof PyroError ||
+    (e instanceof Error &&
+      (e.name === 'PyroError' || e.name === 'InputError') &&
+      typeof (e as PyroError).exitCode === 'number')
+  );
+}
+
+/**
  * What every pyro command shares: one-line errors with a non-zero exit (a
  * stack trace only with --debug), warnings on stderr, colour only on a TTY and
  * never with NO_COLOR, and output that respects a closed pipe.
@@ -35,7 +48,7 @@ export abstract class PyroCommand extends Command {
   }
 
   override async catch(err: Interfaces.CommandError): Promise<unknown> {
-    if (err instanceof PyroError) {
+    if (isPyroError(err)) {
       if (this.debugMode) process.stderr.write(`${err.stack}\n`);
       else process.stderr.write(`pyro: ${err.message}\n`);
       process.exitCode = err.exitCode;

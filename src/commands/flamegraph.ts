@@ -3,10 +3,12 @@ import { extname } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES_HELP, PyroCommand } from '../cli/base.js';
 import { filterFlags, inputFlags, selectorFlags } from '../cli/flags.js';
+import { loadTui } from '../cli/load-tui.js';
 import { PyroError } from '../core/errors.js';
 import { resolveValue } from '../core/model/filter.js';
 import { reverseStacks } from '../core/model/reverse.js';
-import { layoutFlame } from '../core/render/layout.js';
+import { renderHtml } from '../core/render/html.js';
+import { layoutFlame, layoutFlameChart } from '../core/render/layout.js';
 import { PALETTES, type PaletteName } from '../core/render/palette.js';
 import { renderSvg, SVG_DEFAULTS, svgGraphWidth } from '../core/render/svg.js';
 import { renderText } from '../core/render/text.js';
@@ -25,6 +27,7 @@ export default class Flamegraph extends PyroCommand {
     '<%= config.bin %> flamegraph stacks.folded --format text --min-width 1%',
     '<%= config.bin %> flamegraph \'api{env="prod"}\' --from now-1h -o api.svg --palette js --hash',
     '<%= config.bin %> flamegraph app.cpuprofile --reverse --inverted -o callers.svg',
+    '<%= config.bin %> flamegraph app.cpuprofile --flame-chart -o timeline.svg',
     '<%= config.bin %> flamegraph app.cpuprofile',
   ];
   static override strict = false;
@@ -51,6 +54,10 @@ export default class Flamegraph extends PyroCommand {
       helpGroup: 'SVG',
     }),
     deterministic: Flags.boolean({ description: 'the same input gives the same bytes', helpGroup: 'SVG' }),
+    'flame-chart': Flags.boolean({
+      description: 'time order instead of merged and sorted (inputs that keep it: .cpuprofile, perf script)',
+      exclusive: ['reverse'],
+    }),
     width: Flags.integer({
       description: 'image width in pixels',
       default: SVG_DEFAULTS.width,
@@ -77,7 +84,13 @@ export default class Flamegraph extends PyroCommand {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Flamegraph);
     const format = this.formatOf(flags.format, flags.output);
-    let profile = await this.readInputs(argv as string[], flags);
+    const chart = flags['flame-chart'];
+    let profile = await this.readInputs(argv as string[], flags, { keepTimes: chart || format === 'html' });
+    if (chart && !profile.times) {
+      throw new PyroError(
+        `--flame-chart needs the samples in time order: ${argv.length > 1 ? 'one input' : 'an input'} that keeps them (.cpuprofile, perf script, perf.data), without filters`,
+      );
+    }
     if (flags.reverse) profile = reverseStacks(profile);
     const valueIndex = resolveValue(profile, flags.value);
     const minWidth = parseMinWidth(flags['min-width']);
@@ -88,11 +101,13 @@ export default class Flamegraph extends PyroCommand {
     let out: string;
     switch (format) {
       case 'svg': {
-        const layout = layoutFlame(profile, { valueIndex, minShare });
+        const layout = chart
+          ? layoutFlameChart(profile, { valueIndex, minShare })
+          : layoutFlame(profile, { valueIndex, minShare });
         try {
           out = renderSvg(layout, {
             ...colors,
-            title: flags.title,
+            title: flags.title ?? (chart ? 'Flame Chart' : undefined),
             subtitle: flags.subtitle,
             inverted: flags.inverted,
             width: flags.width,
@@ -111,18 +126,35 @@ export default class Flamegraph extends PyroCommand {
       }
       case 'text': {
         const share = flags['min-width'] === undefined ? 0.005 : minShare;
-        const layout = layoutFlame(profile, { valueIndex, minShare: share });
+        const layout = chart
+          ? layoutFlameChart(profile, { valueIndex, minShare: share })
+          : layoutFlame(profile, { valueIndex, minShare: share });
         const tty = !flags.output && process.stdout.isTTY;
         out = renderText(layout, {
           ...colors,
           columns: tty ? process.stdout.columns : 100,
           color: tty && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
-          title: flags.title,
+          title: flags.title ?? (chart ? 'Flame chart' : undefined),
+          chart,
         });
         break;
       }
-      default:
-        throw new PyroError(`--format ${format} is not available in this build`, 2);
+      case 'html':
+        out = renderHtml(profile, {
+          valueIndex,
+          title: flags.title,
+          subtitle: flags.subtitle,
+          inverted: flags.inverted,
+          countName: flags['count-name'],
+          nameType: flags['name-type'],
+          palette,
+        });
+        break;
+      case 'tui': {
+        const { runTui } = await loadTui();
+        await runTui(profile, { valueIndex, inverted: flags.inverted, title: flags.title });
+        return;
+      }
     }
     if (flags.output) {
       writeFileSync(flags.output, out);

@@ -77,7 +77,9 @@ async function loadSelector(input: string, selector: Selector, options: LoadOpti
     throw new PyroError(
       `${input}: ${asFile}there is no store at ${dir} to select from; ingest profiles with \`pyro ingest\``,
     );
-  const profile = await withStore(options.store, (store) => store.query(selector, range));
+  // Times asked for (a timeline): the range in parts, as many as a timeline shows.
+  const buckets = options.keepTimes ? 200 : undefined;
+  const profile = await withStore(options.store, (store) => store.query(selector, range, { buckets }));
   if (!profile) {
     throw new PyroError(
       `${input}: ${asFile}no series in ${dir} match it${span(options)}; list them with \`pyro series\`, add some with \`pyro ingest\``,

@@ -22,8 +22,9 @@ import { InputError } from '../errors.js';
 import type { Source } from '../io/source.js';
 import { ProfileBuilder } from '../model/builder.js';
 import { type Profile, SAMPLES, type ValueType } from '../model/profile.js';
+import { SampleTimes } from '../model/times.js';
 import { JsonFields, jsonHead, readJson } from './json.js';
-import type { Detection, ProfileFormat } from './types.js';
+import type { Detection, ProfileFormat, ReadOptions } from './types.js';
 
 export const V8_VALUE_TYPES: ValueType[] = [SAMPLES, { type: 'cpu', unit: 'microseconds' }];
 
@@ -51,7 +52,13 @@ export interface Span {
  * Adds a V8 profile's samples to the builder's profile under one label set:
  * value 0 counts samples, value 1 gets each sample's duration.
  */
-export function addV8Profile(b: ProfileBuilder, p: V8Profile, labelSet: number, f: JsonFields): Span {
+export function addV8Profile(
+  b: ProfileBuilder,
+  p: V8Profile,
+  labelSet: number,
+  f: JsonFields,
+  times?: SampleTimes,
+): Span {
   const { where } = p;
   const n = p.nodes.length;
   const index = new Map<number, number>();
@@ -157,12 +164,18 @@ export function addV8Profile(b: ProfileBuilder, p: V8Profile, labelSet: number, 
   }
   const last = total > 0 ? (time[order ? (order[total - 1] as number) : total - 1] as number) : p.startTime;
   const end = Math.max(p.endTime ?? last, last);
+  const pair = [1, 0];
   for (let k = 0; k < total; k++) {
     const i = order ? (order[k] as number) : k;
     const next = k + 1 < total ? (time[order ? (order[k + 1] as number) : k + 1] as number) : end;
     const node = nodeOf[i] as number;
+    const duration = next - (time[i] as number);
     trie.addSelf(node, 0, 1);
-    trie.addSelf(node, 1, next - (time[i] as number));
+    trie.addSelf(node, 1, duration);
+    if (times) {
+      pair[1] = duration;
+      times.push(labelSet, node, ((time[i] as number) - p.startTime) / 1000, pair);
+    }
   }
   b.profile.sampleCount += total;
   return { start: p.startTime, end };
@@ -211,7 +224,7 @@ function fromTree(root: Record<string, unknown>, f: JsonFields): V8Profile {
   return { nodes, samples: [samples], timeDeltas: [deltas], startTime, endTime: undefined, where: '' };
 }
 
-export async function parseCpuprofile(source: Source): Promise<Profile> {
+export async function parseCpuprofile(source: Source, options: ReadOptions = {}): Promise<Profile> {
   const f: JsonFields = new JsonFields(source.name);
   const root = f.object(await readJson(source), 'the document');
   let v8: V8Profile;
@@ -232,7 +245,8 @@ export async function parseCpuprofile(source: Source): Promise<Profile> {
     throw new InputError(source.name, 'not a V8 CPU profile: no "nodes" (or "head") field');
   }
   const b = new ProfileBuilder(V8_VALUE_TYPES, 'cpuprofile');
-  const span = addV8Profile(b, v8, 0, f);
+  if (options.keepTimes) b.profile.times = new SampleTimes(V8_VALUE_TYPES.length);
+  const span = addV8Profile(b, v8, 0, f, b.profile.times);
   b.profile.duration = (span.end - span.start) / 1000;
   return b.finish();
 }
@@ -252,5 +266,5 @@ export const cpuprofile: ProfileFormat = {
   name: 'V8 CPU profile (.cpuprofile)',
   extensions: ['.cpuprofile'],
   detect: detectCpuprofile,
-  read: (source) => parseCpuprofile(source),
+  read: (source, options) => parseCpuprofile(source, options),
 };

@@ -8,13 +8,19 @@ import { parseDecimal } from '../io/numbers.js';
 import type { Source } from '../io/source.js';
 import { ProfileBuilder } from '../model/builder.js';
 import { ByteFrameInterner } from '../model/byte-interner.js';
+import { growInt32 } from '../model/growable.js';
 import { type Profile, SAMPLES } from '../model/profile.js';
+import { StackBatch } from '../model/stack-batch.js';
 import type { StackTrie } from '../model/trie.js';
 import type { Detection, ProfileFormat, WriteOptions } from './types.js';
 
 export async function parseFolded(source: Source): Promise<Profile> {
   const b = new ProfileBuilder([SAMPLES], 'folded');
   const names = new ByteFrameInterner(b.profile.frames);
+  // Lines are gathered and inserted at the end: sorted, the trie is built without hashing.
+  const batch = new StackBatch(1, true);
+  let stack = new Int32Array(256);
+  let lines = 0;
   let invalid = 0;
   let firstInvalid = 0;
   await forEachLine(source, (buf, start, end, lineNo) => {
@@ -31,14 +37,19 @@ export async function parseFolded(source: Source): Promise<Profile> {
     let stackEnd = sp;
     while (stackEnd > start && isSpace(buf[stackEnd - 1] as number)) stackEnd--;
     let from = start;
+    let depth = 0;
     for (let i = start; i <= stackEnd; i++) {
       if (i === stackEnd || buf[i] === 59 /* ; */) {
-        b.push(names.intern(buf, from, i));
+        if (depth === stack.length) stack = growInt32(stack, depth + 1);
+        stack[depth++] = names.intern(buf, from, i);
         from = i + 1;
       }
     }
-    b.commitRootFirst(count);
+    batch.addValue(batch.add(stack, depth), 0, count);
+    lines++;
   });
+  batch.insertInto(b.profile);
+  b.profile.sampleCount = lines;
   if (invalid > 0) {
     b.warn(
       `${source.name}: skipped ${invalid} invalid line${invalid === 1 ? '' : 's'} (the first is line ${firstInvalid}: expected "frame;frame;... count")`,

@@ -62,7 +62,7 @@ async function runPerfScript(source: Source, path: string, options: ReadOptions)
   });
   const exited = new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? 1)));
   await spawned;
-  const reader = new PerfScriptReader(source.name, options.perf);
+  const reader = new PerfScriptReader(source.name, options.perf, options.keepTimes);
   const stdout: Source = {
     name: `${source.name} (perf script)`,
     path: undefined,

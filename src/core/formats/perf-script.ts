@@ -14,6 +14,7 @@ import type { Source } from '../io/source.js';
 import { ByteKeyTable } from '../model/byte-keys.js';
 import { growInt32 } from '../model/growable.js';
 import { Profile, SAMPLES, type ValueType } from '../model/profile.js';
+import { SampleTimes } from '../model/times.js';
 import { StackTrie } from '../model/trie.js';
 import { BlockCache, FrameCache } from './perf/frame-cache.js';
 import { frameNames, type NameOptions, nameOptions } from './perf/frame-names.js';
@@ -93,13 +94,21 @@ export class PerfScriptReader {
   private lineNo = 0;
   private lastBad = -1;
 
+  /** Sample times (keepTimes), of the first event's samples. */
+  private readonly times: SampleTimes | undefined;
+  private sampleTime = Number.NaN;
+  private timesSorted = true;
+  private readonly pair = [1, 0];
+
   constructor(
     private readonly sourceName: string,
     private readonly options: Partial<PerfScriptOptions> = {},
+    keepTimes = false,
   ) {
     this.profile = new Profile([SAMPLES, { type: 'events', unit: 'count' }]);
     this.profile.format = 'perf-script';
     this.names = nameOptions(options);
+    if (keepTimes) this.times = new SampleTimes(2);
   }
 
   /**
@@ -181,6 +190,7 @@ export class PerfScriptReader {
     this.java = this.procJava[proc] as number;
     this.period = h.period > 0 ? h.period : 1;
     this.sampleLine = lineNo;
+    if (this.times) this.sampleTime = h.time(buf, end);
     if (h.rest >= 0) {
       // A one-frame sample on the header line is complete.
       this.stackLine(buf, h.rest, end, lineNo);
@@ -402,8 +412,18 @@ export class PerfScriptReader {
     }
     t.trie.addSelf(node, 0, 1);
     t.trie.addSelf(node, 1, this.period);
+    if (this.times && this.targetIndex === 0 && !Number.isNaN(this.sampleTime)) this.recordTime(node);
     this.profile.sampleCount++;
     this.depth = 0;
+  }
+
+  /** Keeps the sample's time (ms) for flame charts; samples out of order are sorted at the end. */
+  private recordTime(node: number): void {
+    const times = this.times as SampleTimes;
+    const ms = this.sampleTime * 1000;
+    if (times.count > 0 && ms < (times.time[times.count - 1] as number)) this.timesSorted = false;
+    this.pair[1] = this.period;
+    times.push(0, node, ms, this.pair);
   }
 
   /** The leaf of the current stack (leaf first, then the process frame) in `trie`. */
@@ -450,6 +470,13 @@ export class PerfScriptReader {
       );
     }
     if (this.options.allEvents && this.targets.length > 1) return this.perEvent();
+    if (this.times) {
+      // perf's clock counts from boot: times from the first sample are what a chart shows.
+      if (!this.timesSorted) this.times.sortByTime();
+      const first = this.times.time[0] as number;
+      for (let i = 0; i < this.times.count; i++) this.times.time[i] = (this.times.time[i] as number) - first;
+      p.times = this.times;
+    }
     const only = this.targets[0];
     if (only?.name) p.valueTypes[1] = eventValueType(only.name);
     p.defaultValue = 1;
@@ -479,7 +506,7 @@ function eventValueType(event: string): ValueType {
 }
 
 export async function parsePerfScript(source: Source, options: ReadOptions = {}): Promise<Profile> {
-  const reader = new PerfScriptReader(source.name, options.perf);
+  const reader = new PerfScriptReader(source.name, options.perf, options.keepTimes);
   await forEachLine(source, (buf, start, end, lineNo) => reader.line(buf, start, end, lineNo));
   return reader.finish();
 }

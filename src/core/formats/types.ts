@@ -34,6 +34,8 @@ export interface DtraceOptions {
 
 export interface ReadOptions {
   perf?: Partial<PerfScriptOptions>;
+  /** Keep each sample's time, where the format has it (Profile.times), for flame charts and timelines. */
+  keepTimes?: boolean;
   dtrace?: Partial<DtraceOptions>;
 }
 

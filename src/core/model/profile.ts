@@ -1,5 +1,6 @@
 import { FrameTable } from './frames.js';
 import { StringTable } from './strings.js';
+import type { SampleTimes } from './times.js';
 import { StackTrie } from './trie.js';
 
 /** A kind of value a sample carries, e.g. {type: 'cpu', unit: 'nanoseconds'}. */
@@ -38,6 +39,8 @@ export class Profile {
   sampleCount = 0;
   /** The format the profile was read from (a format id). */
   format = '';
+  /** The samples in time order, when the input keeps them and the reader was asked to (ReadOptions.keepTimes). */
+  times: SampleTimes | undefined;
   /** Readers' notes for the user (skipped lines, repaired input), printed on stderr. */
   readonly warnings: string[] = [];
   private merged: StackTrie | undefined;

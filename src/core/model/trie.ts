@@ -98,18 +98,29 @@ export class StackTrie {
 
   /**
    * Inserts many stacks at once: stack i is frames[start[i] .. start[i] + depth[i]),
-   * LEAF FIRST, and adds values[i * nTypes + t] to its leaf's self. Into an
-   * empty trie, the stacks are sorted root first and appended without a single
-   * hash probe (after the common prefix with the previous stack, every node is
-   * new), in depth-first order; the hash is built when child() or find() is
-   * next called.
+   * leaf first (or root first with `rootFirst`), and adds values[i * nTypes + t]
+   * to its leaf's self. Into an empty trie, the stacks are sorted root first and
+   * appended without a single hash probe (after the common prefix with the
+   * previous stack, every node is new), in depth-first order; the hash is built
+   * when child() or find() is next called.
    */
-  insertStacks(frames: Int32Array, start: Int32Array, depth: Int32Array, values: Float64Array): void {
+  insertStacks(
+    frames: Int32Array,
+    start: Int32Array,
+    depth: Int32Array,
+    values: Float64Array,
+    rootFirst = false,
+  ): void {
     const n = start.length;
     const k = this.nTypes;
+    // Frame j (root first) of stack i is frames[base(i) + step * j].
+    const step = rootFirst ? 1 : -1;
+    const base = (i: number) => (start[i] as number) + (rootFirst ? 0 : (depth[i] as number) - 1);
     if (this.size > 1) {
       for (let i = 0; i < n; i++) {
-        const leaf = this.insertReversed(frames, start[i] as number, (start[i] as number) + (depth[i] as number));
+        const s = start[i] as number;
+        const e = s + (depth[i] as number);
+        const leaf = rootFirst ? this.insert(frames, s, e) : this.insertReversed(frames, s, e);
         for (let t = 0; t < k; t++) this.self[leaf * k + t] += values[i * k + t] as number;
       }
       this.totalsValid = false;
@@ -127,12 +138,12 @@ export class StackTrie {
     order.sort((a, b) => {
       const da = depth[a] as number;
       const db = depth[b] as number;
-      const ea = (start[a] as number) + da - 1;
-      const eb = (start[b] as number) + db - 1;
+      const ba = base(a);
+      const bb = base(b);
       const m = Math.min(da, db);
       for (let j = 0; j < m; j++) {
-        const fa = frames[ea - j] as number;
-        const fb = frames[eb - j] as number;
+        const fa = frames[ba + step * j] as number;
+        const fb = frames[bb + step * j] as number;
         if (fa !== fb) return fa - fb;
       }
       return da - db;
@@ -142,23 +153,23 @@ export class StackTrie {
     const { parent, frame, self } = this;
     const path = new Int32Array(maxDepth + 1);
     let size = this.size;
-    let prevEnd = 0;
+    let prevBase = 0;
     let prevDepth = 0;
     for (let o = 0; o < n; o++) {
       const i = order[o] as number;
       const d = depth[i] as number;
-      const end = (start[i] as number) + d - 1;
+      const at = base(i);
       const m = Math.min(d, prevDepth);
       let l = 0;
-      while (l < m && frames[end - l] === frames[prevEnd - l]) l++;
+      while (l < m && frames[at + step * l] === frames[prevBase + step * l]) l++;
       for (let j = l; j < d; j++) {
         parent[size] = path[j] as number;
-        frame[size] = frames[end - j] as number;
+        frame[size] = frames[at + step * j] as number;
         path[j + 1] = size++;
       }
       const leaf = path[d] as number;
       for (let t = 0; t < k; t++) self[leaf * k + t] += values[i * k + t] as number;
-      prevEnd = end;
+      prevBase = at;
       prevDepth = d;
     }
     if (size > this.size) {
@@ -287,8 +298,9 @@ export class StackTrie {
    * Adds every node's self values of `src` into this trie, mapping src frames
    * through `frameMap` (identity when omitted). Linear in the size of `src`.
    * `valueMap[t]` is the column of this trie that src column t goes to (-1 drops it).
+   * Returns, per src node, the node of this trie it went to.
    */
-  mergeFrom(src: TrieColumns, frameMap?: ArrayLike<number>, valueMap?: ArrayLike<number>): void {
+  mergeFrom(src: TrieColumns, frameMap?: ArrayLike<number>, valueMap?: ArrayLike<number>): Int32Array {
     const map = new Int32Array(src.size);
     const sk = src.nTypes;
     const dk = this.nTypes;
@@ -307,5 +319,6 @@ export class StackTrie {
       }
     }
     this.totalsValid = false;
+    return map;
   }
 }

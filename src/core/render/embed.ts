@@ -11,12 +11,19 @@
 //   H bytes UTF-8 JSON header (EmbedHeader below)
 //   then, for each entry of header.tries in order, its blob: a trie in the
 //   store's codec (src/core/store/codec.ts: preorder nodes, varints, CRC-32),
-//   every value column, frames by index into header.frames.
+//   every value column, frames by index into header.frames;
+//   then, when the profile has sample times, header.timeline.bytes bytes of
+//   timeline entries: varint bucket, varint trie (index into header.tries),
+//   varint node (its index in that trie's blob, root 0), then one value per
+//   value type (varints when header.timeline.kind is 1, float64 LE when 2): the
+//   sum of the samples of that stack in that bucket, buckets being
+//   header.timeline.step ms long from header.timeline.start.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { LabelSet, Profile, ValueType } from '../model/profile.js';
 import { Profile as ProfileClass } from '../model/profile.js';
-import { CodecError, decodeTrie, encodeTrie } from '../store/codec.js';
+import type { SampleTimes } from '../model/times.js';
+import { CodecError, decodeTrie, encodeTrie, writeVarint } from '../store/codec.js';
 
 export const EMBED_MARKER = 'data:application/x-pyro-profile;base64,';
 
@@ -36,7 +43,11 @@ export interface EmbedHeader {
   /** Four string indexes per frame: name, file, module, then the line number itself. */
   frames: number[];
   tries: { labels: LabelSet; bytes: number }[];
+  timeline?: { start: number; step: number; buckets: number; kind: 1 | 2; bytes: number };
 }
+
+/** Buckets of the embedded timeline: enough to brush a range, few enough to stay small. */
+const TIMELINE_BUCKETS = 200;
 
 /** The base64 text to put after EMBED_MARKER. */
 export function embedProfile(profile: Profile): string {
@@ -57,12 +68,20 @@ export function embedProfile(profile: Profile): string {
     frames.push(str(f.nameOf(i)), str(f.fileOf(i)), str(f.moduleOf(i)), f.line[i] as number);
   const blobs: Buffer[] = [];
   const tries: EmbedHeader['tries'] = [];
+  // Per label set: its index in header.tries, and its nodes' indexes in its blob (for the timeline).
+  const trieIndex = new Map<number, number>();
+  const blobIndex = new Map<number, Int32Array>();
   profile.tries.forEach((trie, labelSet) => {
     if (!trie) return;
-    const blob = encodeTrie(trie);
+    const index = profile.times ? new Int32Array(trie.size) : undefined;
+    const blob = encodeTrie(trie, undefined, undefined, index);
+    trieIndex.set(labelSet, tries.length);
+    if (index) blobIndex.set(labelSet, index);
     blobs.push(blob);
     tries.push({ labels: profile.labelSets[labelSet] ?? [], bytes: blob.length });
   });
+  const timeline = profile.times ? encodeTimeline(profile.times, trieIndex, blobIndex) : undefined;
+  if (timeline) blobs.push(timeline.bytes);
   const header: EmbedHeader = {
     version: 1,
     valueTypes: profile.valueTypes,
@@ -77,6 +96,7 @@ export function embedProfile(profile: Profile): string {
     strings,
     frames,
     tries,
+    timeline: timeline?.header,
   };
   const json = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(4);
@@ -112,7 +132,9 @@ export function readEmbedded(name: string, base64: string): Profile {
   } catch (e) {
     throw fail((e as Error).message);
   }
-  if (header.version !== 1) throw fail(`version ${header.version}, written by a newer pyro`);
+  if (header?.version !== 1) throw fail(`version ${header?.version}, written by a newer pyro`);
+  const bad = badHeader(header);
+  if (bad) throw fail(`header: ${bad}`);
   const p = new ProfileClass(header.valueTypes);
   p.defaultValue = header.defaultValue;
   p.period = header.period;
@@ -139,10 +161,91 @@ export function readEmbedded(name: string, base64: string): Profile {
       throw e;
     }
     pos += t.bytes;
+    if (decoded.nTypes !== header.valueTypes.length) {
+      throw fail(`a trie has ${decoded.nTypes} value columns, the header ${header.valueTypes.length}`);
+    }
+    for (let n = 1; n < decoded.size; n++) {
+      const f = decoded.frame[n] as number;
+      if (!(f >= 0 && f < frameMap.length)) throw fail(`a trie refers to frame ${f} of ${frameMap.length}`);
+    }
     p.trieFor(p.labelSetId(t.labels)).mergeFrom(decoded, frameMap);
   }
   p.invalidate();
   return p;
+}
+
+/** The samples in TIMELINE_BUCKETS buckets of time, summed per bucket and stack. */
+function encodeTimeline(
+  times: SampleTimes,
+  trieIndex: Map<number, number>,
+  blobIndex: Map<number, Int32Array>,
+): { header: NonNullable<EmbedHeader['timeline']>; bytes: Buffer } | undefined {
+  const n = times.count;
+  if (n === 0) return undefined;
+  const k = times.nTypes;
+  const start = times.time[0] as number;
+  const span = (times.time[n - 1] as number) - start;
+  // Bucket b holds the samples nearest start + b * step: the first and last sample
+  // are bucket centres, and times already in parts (a store query's) land one per bucket.
+  const step = span > 0 ? span / (TIMELINE_BUCKETS - 1) : 1;
+  const buckets = span > 0 ? TIMELINE_BUCKETS : 1;
+  // (bucket, label set, node) -> summed values, in the order first seen (buckets ascend).
+  const sums = new Map<string, number[]>();
+  let integers = true;
+  for (let i = 0; i < n; i++) {
+    const bucket = Math.round(((times.time[i] as number) - start) / step);
+    const key = `${bucket},${times.labelSet[i]},${times.node[i]}`;
+    let acc = sums.get(key);
+    if (!acc) {
+      acc = new Array<number>(k).fill(0);
+      sums.set(key, acc);
+    }
+    for (let t = 0; t < k; t++) acc[t] = (acc[t] as number) + (times.values[i * k + t] as number);
+  }
+  for (const acc of sums.values()) for (const v of acc) if (!Number.isInteger(v) || v < 0) integers = false;
+  // At most ten bytes per varint, eight per float64.
+  const bytes = Buffer.alloc(sums.size * (30 + k * 10));
+  let pos = 0;
+  for (const [key, acc] of sums) {
+    const [bucket, labelSet, node] = key.split(',').map(Number) as [number, number, number];
+    const index = blobIndex.get(labelSet)?.[node] ?? -1;
+    if (index < 0) continue; // a stack whose values are all zero is not in the blob
+    pos = writeVarint(bytes, pos, bucket);
+    pos = writeVarint(bytes, pos, trieIndex.get(labelSet) as number);
+    pos = writeVarint(bytes, pos, index);
+    for (const v of acc) pos = integers ? writeVarint(bytes, pos, v) : bytes.writeDoubleLE(v, pos);
+  }
+  return {
+    header: { start, step, buckets, kind: integers ? 1 : 2, bytes: pos },
+    bytes: bytes.subarray(0, pos),
+  };
+}
+
+/** What is wrong with a decoded header's shape, or undefined. */
+function badHeader(h: EmbedHeader): string | undefined {
+  const isInt = (x: unknown) => Number.isInteger(x);
+  const isStr = (x: unknown) => typeof x === 'string';
+  if (!Array.isArray(h.valueTypes) || h.valueTypes.length === 0) return 'no value types';
+  if (!h.valueTypes.every((v) => isStr(v?.type) && isStr(v?.unit))) return 'a value type is not {type, unit}';
+  if (!isInt(h.defaultValue) || h.defaultValue < 0 || h.defaultValue >= h.valueTypes.length) return 'defaultValue';
+  if (!Array.isArray(h.strings) || !h.strings.every(isStr)) return 'strings';
+  if (!Array.isArray(h.frames) || h.frames.length % 4 !== 0 || !h.frames.every(isInt)) return 'frames';
+  for (let i = 0; i < h.frames.length; i += 4) {
+    for (const j of [i, i + 1, i + 2])
+      if ((h.frames[j] as number) < 0 || (h.frames[j] as number) >= h.strings.length) return `frame ${i / 4}`;
+  }
+  if (!Array.isArray(h.tries)) return 'tries';
+  for (const t of h.tries) {
+    if (!isInt(t?.bytes) || t.bytes < 0) return 'a trie length';
+    if (
+      !Array.isArray(t.labels) ||
+      !t.labels.every((l) => Array.isArray(l) && l.length === 2 && isStr(l[0]) && isStr(l[1]))
+    ) {
+      return 'a label set';
+    }
+  }
+  if (typeof h.labels !== 'object' || h.labels === null) return 'labels';
+  return undefined;
 }
 
 function isBase64(b: number): boolean {

@@ -3,6 +3,7 @@
 // value units. A parent rectangle always comes before its children, siblings
 // side by side sorted by name as flamegraph.pl sorts them, packed from
 // their parent's left edge (the parent's self time is the gap on the right).
+import { growFloat64, growInt32 } from '../model/growable.js';
 import type { Profile } from '../model/profile.js';
 import type { StackTrie } from '../model/trie.js';
 
@@ -52,11 +53,13 @@ export function layoutFlame(profile: Profile, options: FlameLayoutOptions): Flam
     subtree[trie.parent[n] as number] += subtree[n] as number;
   }
 
-  const node = new Int32Array(trie.size);
-  const parent = new Int32Array(trie.size);
-  const depth = new Int32Array(trie.size);
-  const start = new Float64Array(trie.size);
-  const width = new Float64Array(trie.size);
+  // Sized for what is drawn, which is often far fewer frames than the trie has.
+  let cap = 1024;
+  let node = new Int32Array(cap);
+  let parent = new Int32Array(cap);
+  let depth = new Int32Array(cap);
+  let start = new Float64Array(cap);
+  let width = new Float64Array(cap);
   let count = 1;
   node[0] = 0;
   parent[0] = -1;
@@ -82,6 +85,14 @@ export function layoutFlame(profile: Profile, options: FlameLayoutOptions): Flam
     }
     if (kids.length > 1)
       kids.sort((a, b) => (rank[frame[a] as number] as number) - (rank[frame[b] as number] as number));
+    if (count + kids.length > cap) {
+      cap = Math.max(cap * 2, count + kids.length);
+      node = growInt32(node, cap);
+      parent = growInt32(parent, cap);
+      depth = growInt32(depth, cap);
+      start = growFloat64(start, cap);
+      width = growFloat64(width, cap);
+    }
     let x = start[r] as number;
     const first = count;
     for (const c of kids) {
@@ -139,4 +150,112 @@ function nameRanks(profile: Profile): Int32Array {
     rank[id] = i;
   });
   return rank;
+}
+
+/**
+ * A flame chart: the samples in time order instead of merged and sorted. A
+ * frame is one rectangle for as long as consecutive samples keep it on their
+ * stacks; the x axis is the samples' values in time order. Needs the sample
+ * times (Profile.times) of a profile with one label set.
+ */
+export function layoutFlameChart(profile: Profile, options: FlameLayoutOptions): FlameLayout {
+  const times = profile.times;
+  if (!times) throw new Error('no sample times');
+  const labelSet = times.count > 0 ? (times.labelSet[0] as number) : 0;
+  const trie = profile.trieFor(labelSet);
+  const k = times.nTypes;
+  const v = options.valueIndex;
+  let cap = 1024;
+  let node = new Int32Array(cap);
+  let parent = new Int32Array(cap);
+  let depth = new Int32Array(cap);
+  let start = new Float64Array(cap);
+  let width = new Float64Array(cap);
+  parent[0] = -1;
+  let count = 1;
+  // The rectangles open along the current stack, by depth (0: the root).
+  let open = new Int32Array(64);
+  let openNodes = new Int32Array(64);
+  let openDepth = 0;
+  let x = 0;
+  const path: number[] = [];
+  const close = (to: number) => {
+    for (; openDepth > to; openDepth--) {
+      const r = open[openDepth] as number;
+      width[r] = x - (start[r] as number);
+    }
+  };
+  for (let s = 0; s < times.count; s++) {
+    const value = times.values[s * k + v] as number;
+    if (value === 0) continue;
+    if (times.labelSet[s] !== labelSet) throw new Error('a flame chart of several label sets');
+    path.length = 0;
+    for (let n = times.node[s] as number; n > 0; n = trie.parent[n] as number) path.push(n);
+    const d = path.length;
+    // The common part with the stack of the rectangles open now.
+    let same = 0;
+    while (same < d && same < openDepth && openNodes[same + 1] === path[d - 1 - same]) same++;
+    close(same);
+    if (d + 1 >= open.length) {
+      open = growInt32(open, d + 2);
+      openNodes = growInt32(openNodes, d + 2);
+    }
+    for (let j = same; j < d; j++) {
+      if (count === cap) {
+        cap *= 2;
+        node = growInt32(node, cap);
+        parent = growInt32(parent, cap);
+        depth = growInt32(depth, cap);
+        start = growFloat64(start, cap);
+        width = growFloat64(width, cap);
+      }
+      const r = count++;
+      node[r] = path[d - 1 - j] as number;
+      parent[r] = open[j] as number;
+      depth[r] = j + 1;
+      start[r] = x;
+      open[j + 1] = r;
+      openNodes[j + 1] = node[r] as number;
+    }
+    openDepth = d;
+    x += value;
+  }
+  close(0);
+  width[0] = x;
+  // Frames narrower than minShare go, with everything above them (parents come first).
+  const min = (options.minShare ?? 0) * x;
+  const keep = new Int32Array(count).fill(-1);
+  keep[0] = 0;
+  let kept = 1;
+  let omitted = 0;
+  for (let r = 1; r < count; r++) {
+    const p = keep[parent[r] as number] as number;
+    if (p < 0 || (width[r] as number) < min) {
+      omitted++;
+      continue;
+    }
+    keep[r] = kept;
+    node[kept] = node[r] as number;
+    parent[kept] = p;
+    depth[kept] = depth[r] as number;
+    start[kept] = start[r] as number;
+    width[kept] = width[r] as number;
+    kept++;
+  }
+  let deepest = 0;
+  for (let r = 0; r < kept; r++) if ((depth[r] as number) > deepest) deepest = depth[r] as number;
+  return {
+    profile,
+    trie,
+    valueIndex: v,
+    total: x,
+    count: kept,
+    node: node.subarray(0, kept),
+    parent: parent.subarray(0, kept),
+    depth: depth.subarray(0, kept),
+    start: start.subarray(0, kept),
+    width: width.subarray(0, kept),
+    maxDepth: kept > 1 ? deepest : 0,
+    omitted,
+  };
 }

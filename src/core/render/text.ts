@@ -12,6 +12,8 @@ export interface TextOptions extends ColorOptions {
   title?: string;
   /** Frames below this share of the whole (0..1) are left out; the layout's own cut applies first. */
   minShare?: number;
+  /** A flame chart's layout: children in time order, self = what the children leave. */
+  chart?: boolean;
 }
 
 const BAR = 24;
@@ -25,7 +27,12 @@ export function renderText(layout: FlameLayout, o: TextOptions): string {
   // Children per rectangle, widest first.
   const children: number[][] = Array.from({ length: layout.count }, () => []);
   for (let r = 1; r < layout.count; r++) children[layout.parent[r] as number]?.push(r);
-  for (const list of children) list.sort((a, b) => (layout.width[b] as number) - (layout.width[a] as number));
+  if (!o.chart)
+    for (const list of children) list.sort((a, b) => (layout.width[b] as number) - (layout.width[a] as number));
+  const selfOf = (r: number) =>
+    o.chart
+      ? (layout.width[r] as number) - (children[r] ?? []).reduce((a, c) => a + (layout.width[c] as number), 0)
+      : rectSelf(layout, r);
 
   const lines: string[] = [];
   const head = `${o.title ?? 'Flame graph'}: ${vt.type} (${vt.unit}), total ${formatValue(total, vt.unit)}`;
@@ -39,7 +46,7 @@ export function renderText(layout: FlameLayout, o: TextOptions): string {
     const bar = (FULL.repeat(Math.floor(cells / 8)) + (PARTS[cells % 8] ?? '')).padEnd(BAR);
     const name = rectName(layout, r);
     const branch = depth === 0 ? '' : `${prefix}${last ? '└─ ' : '├─ '}`;
-    const fixed = `${pct(share).padStart(8)} ${pct(total > 0 ? rectSelf(layout, r) / total : 0).padStart(8)}  `;
+    const fixed = `${pct(share).padStart(8)} ${pct(total > 0 ? selfOf(r) / total : 0).padStart(8)}  `;
     const room = columns - fixed.length - BAR - 2 - branch.length;
     const shown = room >= 4 && name.length > room ? `${name.slice(0, room - 2)}..` : name;
     const paint = color ? (s: string) => ansi(color(name), s) : (s: string) => s;

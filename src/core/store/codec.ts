@@ -42,7 +42,7 @@ function ensure(pos: number, more: number): void {
   scratch = next;
 }
 
-function writeVarint(buf: Buffer, pos: number, v: number): number {
+export function writeVarint(buf: Buffer, pos: number, v: number): number {
   if (v < 0x80000000) {
     while (v >= 0x80) {
       buf[pos++] = (v & 0x7f) | 0x80;
@@ -60,9 +60,16 @@ function writeVarint(buf: Buffer, pos: number, v: number): number {
 
 /**
  * Encodes the columns `columns` of a trie (every column when omitted), with its
- * frames mapped through `frameMap` (identity when omitted).
+ * frames mapped through `frameMap` (identity when omitted). `blobIndex`, when
+ * given, receives each node's index in the blob (the order decodeTrie gives
+ * back; -1 for a node left out).
  */
-export function encodeTrie(trie: StackTrie, columns?: readonly number[], frameMap?: ArrayLike<number>): Buffer {
+export function encodeTrie(
+  trie: StackTrie,
+  columns?: readonly number[],
+  frameMap?: ArrayLike<number>,
+  blobIndex?: Int32Array,
+): Buffer {
   const k = trie.nTypes;
   const cols = columns ?? Array.from({ length: k }, (_, i) => i);
   const nc = cols.length;
@@ -102,7 +109,13 @@ export function encodeTrie(trie: StackTrie, columns?: readonly number[], frameMa
   const start = pos;
   const perNode = 20 + nc * valueBytes;
   let prevDepth = 0;
+  let emitted = 1;
+  if (blobIndex) {
+    blobIndex.fill(-1);
+    blobIndex[0] = 0;
+  }
   const writeNode = (n: number, depth: number) => {
+    if (blobIndex) blobIndex[n] = emitted++;
     ensure(pos, perNode);
     let has = 0;
     for (let c = 0; c < nc && !has; c++) if (self[n * k + (cols[c] as number)] !== 0) has = 1;
@@ -125,6 +138,7 @@ export function encodeTrie(trie: StackTrie, columns?: readonly number[], frameMa
   if (path.length === 0) {
     pos = start;
     prevDepth = 0;
+    emitted = 1;
     const { firstChild, nextSibling } = trie;
     const stack = new Int32Array(Math.max(16, kept * 2 + 2));
     let sp = 0;

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { PyroError } from '../errors.js';
 import { Profile, type ValueType } from '../model/profile.js';
+import { SampleTimes } from '../model/times.js';
 import { StackTrie, type TrieColumns } from '../model/trie.js';
 import type { Selector } from '../query/selector.js';
 import { CodecError, columnOf, decodeTrie, encodeTrie } from './codec.js';
@@ -94,6 +95,15 @@ interface Delta {
   trie: () => TrieColumns;
   /** The profile rows among the n (the others: data compacted by gc --keep-levels). */
   ids: number[];
+}
+
+/** A series' samples over the parts of a query's range: bucket, node of the series' trie, value. */
+interface SeriesTimes {
+  start: number;
+  step: number;
+  bucket: number[];
+  node: number[];
+  value: number[];
 }
 
 /**
@@ -487,20 +497,47 @@ export class Store implements ProfileStore {
     return [...values].sort();
   }
 
-  query(selector: Selector, range: TimeRange): Profile | undefined {
+  /**
+   * The merge of the profiles of the matching series that start in the range;
+   * with `buckets`, also its samples over time (Profile.times), in that many
+   * equal parts of the range (or of the stored data's span in it).
+   */
+  query(selector: Selector, range: TimeRange, options: { buckets?: number } = {}): Profile | undefined {
     return this.read('querying', () => {
       this.symbols.sync();
       const picked = matchSeries(this.allSeries(), selector, true);
       const types: ValueType[] = [];
-      const parts: { s: Series; column: number; trie: StackTrie }[] = [];
       const warnings: string[] = [];
       let profiles = 0;
       const span = { from: Number.POSITIVE_INFINITY, until: Number.NEGATIVE_INFINITY };
+      const parts: { s: Series; column: number; trie: StackTrie; times?: SeriesTimes }[] = [];
+      const cuts = options.buckets ? this.cuts(picked, range, options.buckets) : undefined;
       for (const s of picked) {
         const trie = new StackTrie(1, 1024);
-        let n: number;
+        let n = 0;
+        let times: SeriesTimes | undefined;
         try {
-          n = this.mergeRange(s, range.from, range.until, LEVELS, trie, warnings, span);
+          if (!cuts) n = this.mergeRange(s, range.from, range.until, LEVELS, trie, warnings, span);
+          else {
+            // Each part merged on its own, then into the series' trie: the map says where its stacks went.
+            times = { bucket: [], node: [], value: [], start: cuts.start, step: cuts.step };
+            for (let b = 0; b < cuts.count; b++) {
+              const part = new StackTrie(1, 256);
+              const from = cuts.start + b * cuts.step;
+              const until = b === cuts.count - 1 ? range.until : from + cuts.step;
+              const m = this.mergeRange(s, Math.max(from, range.from), until, LEVELS, part, warnings, span);
+              if (m === 0) continue;
+              n += m;
+              const map = trie.mergeFrom(part);
+              for (let node = 0; node < part.size; node++) {
+                const v = part.selfOf(node, 0);
+                if (v === 0) continue;
+                times.bucket.push(b);
+                times.node.push(map[node] as number);
+                times.value.push(v);
+              }
+            }
+          }
         } catch (e) {
           throw storeError(this.path, e, `reading ${s.name} from ${iso(range.from)} to ${iso(range.until)}`);
         }
@@ -508,7 +545,7 @@ export class Store implements ProfileStore {
         profiles += n;
         let column = types.findIndex((v) => v.type === s.type.type && v.unit === s.type.unit);
         if (column < 0) column = types.push(s.type) - 1;
-        parts.push({ s, column, trie });
+        parts.push({ s, column, trie, times });
       }
       if (profiles === 0) return undefined;
       const out = new Profile(types);
@@ -521,17 +558,48 @@ export class Store implements ProfileStore {
       if (apps.size === 1) out.labels[APP_LABEL] = [...apps][0] as string;
       // Store frame id -> this profile's frame id, filled on first use.
       const frameMap = new Int32Array(this.symbols.frameCount).fill(-1);
-      for (const { s, column, trie } of parts) {
+      if (cuts) out.times = new SampleTimes(types.length);
+      const values = new Array<number>(types.length).fill(0);
+      for (const { s, column, trie, times } of parts) {
         for (let n = 1; n < trie.size; n++) {
           const f = trie.frame[n] as number;
           if ((frameMap[f] as number) < 0) frameMap[f] = this.symbols.copyFrame(f, out);
         }
         const pairs = Object.entries(s.labels).filter(([k]) => k !== APP_LABEL);
-        out.trieFor(out.labelSetId(pairs)).mergeFrom(trie, frameMap, [column]);
+        const labelSet = out.labelSetId(pairs);
+        const map = out.trieFor(labelSet).mergeFrom(trie, frameMap, [column]);
+        if (!times || !out.times) continue;
+        for (let i = 0; i < times.bucket.length; i++) {
+          values[column] = times.value[i] as number;
+          out.times.push(
+            labelSet,
+            map[times.node[i] as number] as number,
+            times.start + (times.bucket[i] as number) * times.step,
+            values,
+          );
+        }
+        values[column] = 0;
       }
+      out.times?.sortByTime();
       out.invalidate();
       return out;
     });
+  }
+
+  /** `count` equal parts of the range, or of the stored span of these series within it. */
+  private cuts(picked: Series[], range: TimeRange, count: number): { start: number; step: number; count: number } {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const s of picked) {
+      const r = this.st.rawSpan.get(s.id);
+      if (r?.t !== null && r?.t !== undefined && r.t < lo) lo = r.t;
+      if (r?.until !== null && r?.until !== undefined && r.until > hi) hi = r.until;
+    }
+    const start = Math.max(range.from, Number.isFinite(lo) ? lo : range.from);
+    const end = Math.min(range.until, Number.isFinite(hi) ? hi : range.until);
+    if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start)
+      return { start: Number.isFinite(start) ? start : 0, step: 1, count: 1 };
+    return { start, step: (end - start) / count, count };
   }
 
   /**

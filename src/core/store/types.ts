@@ -41,7 +41,8 @@ export interface ProfileStore {
   labelNames(selector?: Selector): string[];
   labelValues(name: string, selector?: Selector): string[];
   /** The exact merge of every stored profile of the matching series in the range, or undefined when none. */
-  query(selector: Selector, range: TimeRange): Profile | undefined;
+  /** With `buckets`, the samples over time too (Profile.times), in that many parts of the range. */
+  query(selector: Selector, range: TimeRange, options?: { buckets?: number }): Profile | undefined;
   /** Relabels the matching profiles: they move to the right series, nothing lost or duplicated. */
   relabel(selector: Selector, range: TimeRange, set: Record<string, string>, unset: string[]): { profiles: number };
   remove(selector: Selector, range: TimeRange): { profiles: number };

@@ -68,6 +68,29 @@ export class EventHeader {
     return false;
   }
 
+  /**
+   * The event's time in seconds ("12345.678901:" after the pid and an optional
+   * "[cpu]"), or NaN when the line has none. Read only when asked (flame charts).
+   */
+  time(buf: Buffer, end: number): number {
+    let p = this.num2End;
+    while (p < end && isWs(buf[p] as number)) p++;
+    if (buf[p] === 91 /* [ */) {
+      while (p < end && buf[p] !== 93 /* ] */) p++;
+      p++;
+      while (p < end && isWs(buf[p] as number)) p++;
+    }
+    let seconds = 0;
+    let q = p;
+    while (q < end && isDigit(buf[q] as number)) seconds = seconds * 10 + ((buf[q++] as number) - 48);
+    if (q === p) return Number.NaN;
+    if (buf[q] === 46 /* . */) {
+      let scale = 0.1;
+      for (q++; q < end && isDigit(buf[q] as number); q++, scale /= 10) seconds += ((buf[q] as number) - 48) * scale;
+    }
+    return buf[q] === 58 /* : */ ? seconds : Number.NaN;
+  }
+
   /** The key of the sample's process and thread: comm through the numbers. */
   get keyEnd(): number {
     return this.num2End;

@@ -14,6 +14,7 @@ import type { Source } from '../../io/source.js';
 import { ProfileBuilder } from '../../model/builder.js';
 import { growFloat64, growInt32 } from '../../model/growable.js';
 import type { Profile, ValueType } from '../../model/profile.js';
+import { StackBatch } from '../../model/stack-batch.js';
 import { hex64, I32, I64, LEN, VARINT, WireError, WireReader } from './wire.js';
 
 /** Field numbers of the messages of profile.proto. */
@@ -492,6 +493,7 @@ class PprofReader {
       throw this.fail(`sample ${this.oddSample} has ${this.oddValues} values, but the profile has ${k} sample types`);
     }
     const memo = this.memo;
+    const batch = new StackBatch(k, false);
     for (let e = 0; e < memo.count; e++) {
       const sStart = memo.sampleStart(e);
       const sEnd = memo.sampleEnd(e);
@@ -512,9 +514,10 @@ class PprofReader {
           while (w.pos < idsEnd) depth = this.pushLocation(w.varint(idsEnd), depth, r);
         } else depth = this.pushLocation(this.scalar(t & 7, sEnd), depth, r);
       }
-      memo.setStack(e, this.stack, depth, labelled ? this.labelSet(p, sStart, sEnd) : 0);
+      batch.add(this.stack, depth, labelled ? this.labelSet(p, sStart, sEnd) : 0);
+      for (let t = 0; t < k; t++) batch.addValue(e, t, memo.valueOf(e, t));
     }
-    memo.insertInto(p);
+    batch.insertInto(p);
     p.sampleCount = this.samples;
     return b.finish();
   }
@@ -605,16 +608,13 @@ class IdIndex {
 /**
  * The distinct stacks of a profile, found by the bytes of a sample's
  * location-id and label fields (ranges of the input buffer, never copied),
- * with their summed values, and at the end their frames. Samples only add into
- * their entry; the trie is built from the distinct stacks in one bulk insert.
+ * with their summed values. Samples only add into their entry; the stacks are
+ * expanded at the end, once per entry, into a StackBatch.
  */
 class StackMemo {
-  /** Per entry: the first sample's message (start, end, index), then frameStart, depth, labelSet. */
+  /** Per entry: the first sample's message (start, end, index). */
   private entries = new Int32Array(STRIDE * 1024);
   count = 0;
-  /** Frames of every entry's stack, leaf first. */
-  private frames = new Int32Array(0);
-  private nFrames = 0;
   /** `width` values per entry. */
   private values = new Float64Array(0);
   private width = 0;
@@ -722,43 +722,8 @@ class StackMemo {
     return this.entries[e * STRIDE + 2] as number;
   }
 
-  /** Records entry e's stack, stack[0 .. depth) leaf first, and label set. */
-  setStack(e: number, stack: Int32Array, depth: number, labelSet: number): void {
-    if (this.nFrames + depth > this.frames.length) {
-      // Stacks take fewer frames than their samples take bytes, as a rule: a first size that
-      // rarely grows (pages never written are never touched).
-      this.frames = growInt32(this.frames, Math.max(this.nFrames + depth, this.buf.length >> 2));
-    }
-    const frames = this.frames;
-    for (let i = 0, at = this.nFrames; i < depth; i++) frames[at + i] = stack[i] as number;
-    const o = e * STRIDE;
-    this.entries[o + 3] = this.nFrames;
-    this.entries[o + 4] = depth;
-    this.entries[o + 5] = labelSet;
-    this.nFrames += depth;
-  }
-
-  /** Inserts every entry's stack into the profile's trie for its label set, with its values. */
-  insertInto(p: Profile): void {
-    const { entries, values, width: k, count } = this;
-    const bySet = new Map<number, number[]>();
-    for (let e = 0; e < count; e++) {
-      const set = entries[e * STRIDE + 5] as number;
-      const list = bySet.get(set);
-      if (list) list.push(e);
-      else bySet.set(set, [e]);
-    }
-    for (const [set, list] of bySet) {
-      const start = new Int32Array(list.length);
-      const depth = new Int32Array(list.length);
-      const setValues = new Float64Array(list.length * k);
-      list.forEach((e, i) => {
-        start[i] = entries[e * STRIDE + 3] as number;
-        depth[i] = entries[e * STRIDE + 4] as number;
-        for (let t = 0; t < k; t++) setValues[i * k + t] = values[e * k + t] as number;
-      });
-      p.trieFor(set).insertStacks(this.frames, start, depth, setValues);
-    }
+  valueOf(e: number, t: number): number {
+    return this.values[e * this.width + t] as number;
   }
 
   private rehash(): void {
@@ -777,7 +742,7 @@ class StackMemo {
   }
 }
 
-const STRIDE = 6;
+const STRIDE = 3;
 const SLOT = 6;
 
 /** Whether buf[a, a + len) and buf[b, b + len) hold the same bytes (four at a time). */
