@@ -1,8 +1,32 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { foldedLines } from '../src/core/formats/folded.js';
 import { corpus, pyro, readBytes, readFile } from './helpers.js';
 
 describe('folded reader', () => {
+  it('reads any lines, sorted or not, whose frames are prefixes of one another, as their sums', async () => {
+    // Names that are prefixes of each other make the reuse of the previous line's frames work hard.
+    const frame = fc.constantFrom('a', 'ab', 'abc', 'b', 'ba', 'a b');
+    const line = fc.record({
+      stack: fc.array(frame, { minLength: 1, maxLength: 6 }),
+      count: fc.integer({ min: 1, max: 9 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 40 }), fc.boolean(), async (lines, sort) => {
+        const text = lines.map((l) => `${l.stack.join(';')} ${l.count}`);
+        if (sort) text.sort();
+        const want = new Map<string, number>();
+        for (const l of lines) want.set(l.stack.join(';'), (want.get(l.stack.join(';')) ?? 0) + l.count);
+        const p = await readBytes('p.folded', text.join('\n'));
+        const got = new Map(
+          foldedLines(p, 0).map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]),
+        );
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('aggregates stacks and keeps fractional counts', async () => {
     const p = await readBytes('t.folded', 'a;b;c 3\na;b 2\na;b;c 1\na;d 1.5\n');
     expect(foldedLines(p, 0)).toEqual(['a;b 2', 'a;b;c 4', 'a;d 1.5']);

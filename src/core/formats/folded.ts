@@ -20,6 +20,12 @@ export async function parseFolded(source: Source): Promise<Profile> {
   // Lines are gathered and inserted at the end: sorted, the trie is built without hashing.
   const batch = new StackBatch(1, true);
   let stack = new Int32Array(256);
+  // The previous line's stack text and where each of its frames ends: sorted folded files repeat
+  // long prefixes, whose frames are reused after a byte compare instead of interned again.
+  let prev = Buffer.alloc(4096);
+  let prevLen = 0;
+  let ends = new Int32Array(256);
+  let prevDepth = 0;
   let lines = 0;
   let invalid = 0;
   let firstInvalid = 0;
@@ -36,15 +42,33 @@ export async function parseFolded(source: Source): Promise<Profile> {
     }
     let stackEnd = sp;
     while (stackEnd > start && isSpace(buf[stackEnd - 1] as number)) stackEnd--;
-    let from = start;
+    const len = stackEnd - start;
+    let same = 0;
+    const max = Math.min(len, prevLen);
+    while (same < max && buf[start + same] === prev[same]) same++;
+    // Frames of the previous line that end inside the common part (at a ';' or the end of both) are the same frames.
     let depth = 0;
-    for (let i = start; i <= stackEnd; i++) {
+    while (depth < prevDepth) {
+      const e = ends[depth] as number;
+      if (e > same || (e === same && e !== len && buf[start + e] !== 59)) break;
+      depth++;
+    }
+    let from = depth === 0 ? start : start + (ends[depth - 1] as number) + 1;
+    for (let i = from; i <= stackEnd; i++) {
       if (i === stackEnd || buf[i] === 59 /* ; */) {
-        if (depth === stack.length) stack = growInt32(stack, depth + 1);
-        stack[depth++] = names.intern(buf, from, i);
+        if (depth === stack.length) {
+          stack = growInt32(stack, depth + 1);
+          ends = growInt32(ends, depth + 1);
+        }
+        stack[depth] = names.intern(buf, from, i);
+        ends[depth++] = i - start;
         from = i + 1;
       }
     }
+    if (len > prev.length) prev = Buffer.alloc(Math.max(len, prev.length * 2));
+    buf.copy(prev, 0, start, stackEnd);
+    prevLen = len;
+    prevDepth = depth;
     batch.addValue(batch.add(stack, depth), 0, count);
     lines++;
   });

@@ -74,6 +74,7 @@ export function renderSvg(layout: FlameLayout, o: SvgOptions): string {
   const vt = layout.profile.valueTypes[layout.valueIndex] ?? { type: 'samples', unit: 'count' };
   const amount = valueText(vt.unit, o.countName);
   const charWidth = fontSize * fontWidth;
+  const textDy = frameHeight / 2 + fontSize / 3 + 1;
 
   const out: string[] = [];
   out.push(
@@ -90,7 +91,7 @@ export function renderSvg(layout: FlameLayout, o: SvgOptions): string {
     `#title { text-anchor:middle; font-size:${fontSize + 5}px; } #subtitle { text-anchor:middle; fill:rgb(160,160,160); }\n`,
     '#frames > g:hover { stroke:black; stroke-width:0.5; cursor:pointer; } .hide { display:none; } .parent { opacity:0.5; }\n',
     '</style>\n',
-    `<script type="text/ecmascript"><![CDATA[\nvar nametype = ${JSON.stringify(nameType)}, fontsize = ${fontSize}, fontwidth = ${fontWidth}, xpad = ${xpad}, inverted = ${o.inverted ? 'true' : 'false'};\n${INTERACTION}]]></script>\n`,
+    `<script type="text/ecmascript"><![CDATA[\nvar nametype = ${JSON.stringify(nameType)}, fontsize = ${fontSize}, fontwidth = ${fontWidth}, xpad = ${xpad}, textdy = ${textDy}, inverted = ${o.inverted ? 'true' : 'false'};\n${INTERACTION}]]></script>\n`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="url(#background)"/>\n`,
     `<text id="title" x="${width / 2}" y="${fontSize * 2}">${escapeXml(title)}</text>\n`,
   );
@@ -115,7 +116,8 @@ export function renderSvg(layout: FlameLayout, o: SvgOptions): string {
     out.push(
       `<g><title>${escapeXml(name)} (${amount(value)}, ${share.toFixed(2)}%)</title>`,
       `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${frameHeight - 1}" fill="${color(name)}" rx="2" ry="2"/>`,
-      `<text x="${(x + 3).toFixed(2)}" y="${y + frameHeight / 2 + fontSize / 3 + 1}">${escapeXml(label)}</text></g>\n`,
+      // A frame too narrow for a name has no <text> (most frames of a big graph): the script adds one on zoom.
+      label ? `<text x="${(x + 3).toFixed(2)}" y="${y + textDy}">${escapeXml(label)}</text></g>\n` : '</g>\n',
     );
   }
   out.push('</g>\n</svg>\n');
@@ -207,6 +209,12 @@ function nameOf(g) {
 function label(g, x, w) {
   var t = g.querySelector('text'), name = nameOf(g), fits = Math.floor((w - 6) / (fontsize * fontwidth));
   var chars = Array.from(name);
+  if (!t) {
+    if (fits < 3) return;
+    t = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+    t.setAttribute('y', parseFloat(g.querySelector('rect').getAttribute('y')) + textdy);
+    g.appendChild(t);
+  }
   t.setAttribute('x', (x + 3).toFixed(2));
   t.textContent = fits < 3 ? '' : chars.length <= fits ? name : chars.slice(0, fits - 2).join('') + '..';
 }
