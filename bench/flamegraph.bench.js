@@ -13,7 +13,17 @@ const BIG = join(OUT, 'folded-1000000-200000.folded');
 
 if (!existsSync(BIG)) {
   if (!existsSync(BIG_PPROF)) throw new Error(`${BIG_PPROF} missing: run bench/pprof.bench.js first`);
-  const r = spawnSync(process.execPath, [PYRO, 'convert', BIG_PPROF, '--value', 'samples', '--to', 'folded', '-o', BIG]);
+  const r = spawnSync(process.execPath, [
+    PYRO,
+    'convert',
+    BIG_PPROF,
+    '--value',
+    'samples',
+    '--to',
+    'folded',
+    '-o',
+    BIG,
+  ]);
   if (r.status !== 0) throw new Error(`making ${BIG}: ${r.stderr}`);
 }
 

@@ -95,48 +95,40 @@ if (existsSync(CHROMIUM)) {
         await page.evaluate(() => {
           const search = performance.getEntriesByName('pyro-search')[0];
           const marks = Object.fromEntries(performance.getEntriesByType('mark').map((e) => [e.name, e.startTime]));
-          return { ...window.pyroBench, search: search.duration, marks };
+          // The search typed on the preview carries over: its exact figure.
+          const exact = window.pyroViewer.state().search.text;
+          return { ...window.pyroBench, exact, search: search.duration, marks };
         }),
       );
       await page.close();
     }
     const m = (f) => median(runs.map(f));
     const onPreview = runs.filter((r) => r.loaded === 'preview').length;
+    const ms = (key, digits = 0) =>
+      fmt(
+        m((r) => r[key]),
+        digits,
+      );
+    const mark = (name) =>
+      fmt(
+        m((r) => r.marks[name]),
+        0,
+      );
     const pageSize = `${size(statSync(out).size)} page`;
     rows.push(
       [
         `Chromium: preview drawn (first frame; its paint): ${label}`,
         pageSize,
-        `${fmt(
-          m((r) => r.marks['pyro-first-frame']),
-          0,
-        )} ms; ${fmt(
-          m((r) => r.marks['pyro-first-paint']),
-          0,
-        )} ms`,
+        `${mark('pyro-first-frame')} ms; ${mark('pyro-first-paint')} ms`,
         '< 1000 ms',
       ],
       [
         `Chromium: a regex search answered (${onPreview}/${runs.length} runs on the preview): ${label}`,
         pageSize,
-        `at ${fmt(
-          m((r) => r.at),
-          0,
-        )} ms (the search itself ${fmt(
-          m((r) => r.search),
-          1,
-        )} ms)`,
+        `at ${ms('at')} ms (the search itself ${ms('search', 1)} ms; ${runs[0].text}, exact ${runs[0].exact.replace('Matched: ', '')})`,
         '< 1000 ms',
       ],
-      [
-        `Chromium: full profile decoded and shown: ${label}`,
-        pageSize,
-        `${fmt(
-          m((r) => r.marks['pyro-full']),
-          0,
-        )} ms`,
-        '',
-      ],
+      [`Chromium: full profile decoded and shown: ${label}`, pageSize, `${mark('pyro-full')} ms`, ''],
     );
     // Where the time goes (medians of the viewer's marks, each from the previous one).
     const first = runs[0].marks;

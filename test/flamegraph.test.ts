@@ -88,6 +88,35 @@ function expectedStacks(p: Profile, v: number, min: number): Map<string, number>
   return out;
 }
 
+/**
+ * Where each stack's frame starts, in value units: after its parent's start and
+ * every sibling before it by name (narrow ones included, left out or not).
+ */
+function expectedStarts(p: Profile, v: number): Map<string, number> {
+  const t = p.trie();
+  const out = new Map<string, number>([['', 0]]);
+  const walk = (n: number, path: string, x: number) => {
+    const kids = t
+      .children(n)
+      .filter((c) => t.totalOf(c, v) !== 0)
+      .sort((a, b) => {
+        const x1 = p.frames.nameOf(t.frame[a] as number);
+        const y1 = p.frames.nameOf(t.frame[b] as number);
+        return x1 < y1 ? -1 : x1 > y1 ? 1 : (t.frame[a] as number) - (t.frame[b] as number);
+      });
+    let at = x;
+    for (const c of kids) {
+      const name = p.frames.nameOf(t.frame[c] as number);
+      const child = path === '' ? name : `${path};${name}`;
+      out.set(child, at);
+      walk(c, child, at);
+      at += t.totalOf(c, v);
+    }
+  };
+  walk(0, '', 0);
+  return out;
+}
+
 /** Rebuilds the stacks from the SVG's geometry: a frame's parent is the frame one row below that spans it. */
 function svgStacks(frames: SvgFrame[], frameHeight = SVG_DEFAULTS.frameHeight): Map<string, SvgFrame> {
   const byRow = new Map<number, SvgFrame[]>();
@@ -150,6 +179,7 @@ describe('SVG flamegraphs', () => {
       const min = (SVG_DEFAULTS.minWidthPx / GRAPH) * total;
       const want = expectedStacks(p, v, min);
       const got = svgStacks(frames);
+      const starts = expectedStarts(p, v);
       const missing = [...want.keys()].filter((k) => !got.has(k));
       const extra = [...got.keys()].filter((k) => !want.has(k));
       expect({ missing, extra }, file).toEqual({ missing: [], extra: [] });
@@ -161,6 +191,10 @@ describe('SVG flamegraphs', () => {
           `${stack === '' ? 'all' : f.name} (${amount(value, unit)}, ${((100 * value) / total).toFixed(2)}%)`,
         );
         expect(Math.abs(f.width - (value / total) * GRAPH), `${file}: ${stack}`).toBeLessThanOrEqual(0.0501);
+        expect(
+          Math.abs(f.x - SVG_DEFAULTS.xpad - ((starts.get(stack) as number) / total) * GRAPH),
+          `${file}: x of ${stack}`,
+        ).toBeLessThanOrEqual(0.0501);
       }
       // Siblings left to right in name order.
       const stacks = got;

@@ -41,16 +41,16 @@ describe('renderHtml, read back', () => {
 
   it('keeps any name: markup, quotes, </script>, UTF-8, control characters', async () => {
     const names = ['a</script><script>alert(1)</script>', '<!--x', 'b&amp;"q\'', 'é漢😀', 'c\u0001\u001fd', '\u2028e'];
-    // The marker itself, in a name and in the subtitle, that come before the payload in the page.
-    const marker = `x${EMBED_MARKER}AAAA`;
-    const text = `${names.slice(0, 3).join(';')} 3\n${names.slice(3).join(';')} 5\nroot;${names[0]} 2\n${marker} 1\n`;
+    const text = `${names.slice(0, 3).join(';')} 3\n${names.slice(3).join(';')} 5\nroot;${names[0]} 2\n`;
     const p = await readBytes('odd.folded', text);
-    const html = renderHtml(p, { valueIndex: 0, title: '</script><b>t</b>', subtitle: `<!-- s ${EMBED_MARKER}` });
+    // The marker in the title (in the <title> and in JSON), before the payload in the page: readers
+    // take the first one in the file.
+    const html = renderHtml(p, { valueIndex: 0, title: `</script><b>t</b>${EMBED_MARKER}`, subtitle: '<!-- s' });
     // Four script elements (options, preview, viewer, profile) and nothing else closes one.
     expect(html.match(/<\/script/gi)).toHaveLength(4);
     expect(html.split(EMBED_MARKER)).toHaveLength(2);
     expect(html).not.toContain('<!--');
-    expect(html).toContain('<title>&lt;/script&gt;&lt;b&gt;t&lt;/b&gt;</title>');
+    expect(html).toContain('<title>&lt;/script&gt;&lt;b&gt;t&lt;/b&gt;data:');
     const back = await readBytes('odd.html', html);
     expect(foldedLines(back, 0)).toEqual(foldedLines(p, 0));
   });
@@ -257,6 +257,18 @@ describe.skipIf(!requirePeer('chromium'))('the HTML viewer in Chromium', () => {
     }, what);
 
   async function clickRect(page: Page, canvas: string, r: Rect) {
+    // Scrolled to, as the mouse only reaches what is in the viewport.
+    await page.evaluate(
+      ([sel, y]) =>
+        window.scrollTo(
+          0,
+          (document.querySelector(sel as string) as Element).getBoundingClientRect().top +
+            window.scrollY +
+            (y as number) -
+            100,
+        ),
+      [canvas, r.y] as const,
+    );
     const box = await page.locator(canvas).boundingBox();
     if (!box) throw new Error(`${canvas} not shown`);
     await page.mouse.click(box.x + r.x + r.width / 2, box.y + r.y + r.height / 2);
@@ -429,6 +441,7 @@ describe.skipIf(!requirePeer('chromium'))('the HTML viewer in Chromium', () => {
       expect(marks).not.toContain('pyro-full');
       expect(await page.locator('#status').textContent()).toMatch(/Loading the full profile/);
       expect(await page.locator('#view-table').isDisabled()).toBe(true);
+      const previewRects = await rects(page, 'flame');
 
       // The preview leaves out frames under 1/1200 of the total: a function's outermost matches
       // among the frames kept, where some of its calls are too narrow to be kept.
@@ -477,6 +490,12 @@ describe.skipIf(!requirePeer('chromium'))('the HTML viewer in Chromium', () => {
       expect(s3.zoom.rect?.width).toBe(s3.zoom.canvasWidth);
       expect(s3.crumbs).toBe(s2.crumbs);
       expect(await page.locator('#status').count()).toBe(0);
+      // Every frame of the preview is where the full graph draws it (the frames left out leave gaps).
+      await page.click('#crumbs a >> nth=0');
+      const fullRects = await rects(page, 'flame');
+      const at = (r: Rect) => `${r.name} ${r.x.toFixed(3)} ${r.width.toFixed(3)}`;
+      const drawn = new Set(fullRects.map(at));
+      expect(previewRects.filter((r) => !drawn.has(at(r)))).toEqual([]);
       await page.click('#view-table');
       expect((await state(page)).table.map((r) => r.name)).toEqual([fn]);
       expect(problems).toEqual([]);

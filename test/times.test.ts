@@ -151,7 +151,7 @@ describe('sample times and flame charts', () => {
     // The data spans 39 minutes and a bit: eight equal parts of it.
     for (const [t, value] of perPart) {
       const step = (T0 + 39 * 60_000 + 10_000 - T0) / 8;
-      const part = store.query(sel, { from: t, until: t + step > range.until ? range.until : t + step }) as Profile;
+      const part = store.query(sel, { from: t, until: Math.min(range.until, t + step) }) as Profile;
       expect(value, new Date(t).toISOString()).toBeCloseTo(part.trie().totalOf(0, part.defaultValue), 6);
     }
     store.close();

@@ -60,6 +60,11 @@ export interface Graph {
   subtree: Int32Array;
   /** The label of node 0. */
   rootName: string;
+  /**
+   * Where each node starts from the root's left edge, in value units (the
+   * preview's, with gaps); when absent, children are packed from their parent's left edge.
+   */
+  start?: Float64Array;
 }
 
 function base64Bytes(text: string): Uint8Array {
@@ -324,8 +329,8 @@ function graphOf(cols: Columns, self: Float64Array, subtree: Int32Array, rootNam
 
 /**
  * The preview's graph: its frames are the preview's own (nameOf from
- * preview.frames). Totals are the profile's, so a frame's children may not
- * fill it: frames left out of the preview show as a gap, like self time.
+ * preview.frames). Totals and starts are the profile's: frames left out of the
+ * preview show as gaps, where the full profile will draw them.
  */
 export function previewGraph(p: Preview): Graph {
   const size = p.parent.length;
@@ -338,6 +343,7 @@ export function previewGraph(p: Preview): Graph {
     total: Float64Array.from(p.total),
     subtree: subtreeSizes(size, parent),
     rootName: 'all',
+    start: Float64Array.from(p.start),
   };
 }
 

@@ -136,6 +136,8 @@ export class FlameView {
     const zt = g.total[this.zoom] as number;
     if (zt <= 0) return;
     const scale = width / zt;
+    const start = g.start;
+    const x0 = start ? (start[this.zoom] as number) : 0;
     // Depth first; (node, x, depth) triples.
     const stack: number[] = [this.zoom, 0, chain.length - 1];
     while (stack.length > 0) {
@@ -143,6 +145,7 @@ export class FlameView {
       let x = stack.pop() as number;
       const n = stack.pop() as number;
       for (const c of this.children(n)) {
+        if (start) x = ((start[c] as number) - x0) * scale;
         const w = (g.total[c] as number) * scale;
         if (w >= MIN_PX) {
           this.push(c, x, w, depth + 1);

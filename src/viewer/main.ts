@@ -163,8 +163,10 @@ class Viewer {
     this.flame.setGraph(this.graph, samePath(before, this.preview.ids, this.flame.zoom, this.graph));
     this.selectName();
     const d = this.dom;
-    for (const id of ['view-table', 'view-sandwich', 'value'])
-      (d[id] as HTMLButtonElement | undefined)?.removeAttribute('disabled');
+    for (const id of ['view-table', 'view-sandwich', 'value']) {
+      d[id]?.removeAttribute('disabled');
+      d[id]?.removeAttribute('title');
+    }
     (d.status as HTMLElement).remove();
     if (data.timeline) {
       d.timelineCanvas = el('canvas', { id: 'timeline' });

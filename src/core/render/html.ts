@@ -76,9 +76,9 @@ export const PREVIEW_SHARE = 1 / 1200;
 /**
  * The first screen, drawn before the payload is decoded: the flame layout of
  * one value type without the frames under PREVIEW_SHARE. Rectangles are in
- * preorder (a parent before its children), rect 0 the root; the viewer lays
- * them out again (by name, from each parent's left edge), so positions and
- * depths are not carried.
+ * preorder (a subtree is one range), rect 0 the root; each keeps its place in
+ * the whole graph (frames left out leave gaps), so nothing moves when the full
+ * profile replaces it. Depths follow from the parents: not carried.
  */
 export interface Preview {
   valueTypes: ValueType[];
@@ -88,9 +88,13 @@ export interface Preview {
   frames: number[];
   /** Per preview frame, its frame id in the embedded profile (to find a zoomed frame again in the full data). */
   ids: number[];
-  /** Per rectangle: preview frame (-1 for the root), parent rectangle, total (width) and self value. */
+  /**
+   * Per rectangle: preview frame (-1 for the root), parent rectangle, then in
+   * value units its start (from the left edge), total (its width) and self.
+   */
   frame: number[];
   parent: number[];
+  start: number[];
   total: number[];
   self: number[];
 }
@@ -116,6 +120,7 @@ function preview(profile: Profile, valueIndex: number): Preview {
     ids: [],
     frame: [],
     parent: [],
+    start: [],
     total: [],
     self: [],
   };
@@ -129,6 +134,7 @@ function preview(profile: Profile, valueIndex: number): Preview {
     first[p] = r;
     kids[p]++;
   }
+  const start = layout.start;
   const index = new Int32Array(layout.count);
   const stack = [0];
   while (stack.length > 0) {
@@ -147,6 +153,7 @@ function preview(profile: Profile, valueIndex: number): Preview {
     }
     out.frame.push(pf);
     out.parent.push(r > 0 ? (index[layout.parent[r] as number] as number) : -1);
+    out.start.push(start[r] as number);
     out.total.push(layout.width[r] as number);
     out.self.push(rectSelf(layout, r));
   }

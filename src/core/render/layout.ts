@@ -75,13 +75,7 @@ export function layoutFlame(profile: Profile, options: FlameLayoutOptions): Flam
     const n = node[r] as number;
     kids.length = 0;
     for (let c = firstChild[n] as number; c >= 0; c = nextSibling[c] as number) {
-      const w = totals[c * k + v] as number;
-      if (w === 0) continue;
-      if (w < min) {
-        omitted += subtree[c] as number;
-        continue;
-      }
-      kids.push(c);
+      if ((totals[c * k + v] as number) !== 0) kids.push(c);
     }
     if (kids.length > 1)
       kids.sort((a, b) => (rank[frame[a] as number] as number) - (rank[frame[b] as number] as number));
@@ -93,19 +87,25 @@ export function layoutFlame(profile: Profile, options: FlameLayoutOptions): Flam
       start = growFloat64(start, cap);
       width = growFloat64(width, cap);
     }
+    // A narrow child is left out but keeps its place: its siblings stay where they are, as in flamegraph.pl.
     let x = start[r] as number;
     const first = count;
     for (const c of kids) {
+      const w = totals[c * k + v] as number;
+      if (w < min) {
+        omitted += subtree[c] as number;
+        x += w;
+        continue;
+      }
       node[count] = c;
       parent[count] = r;
       depth[count] = (depth[r] as number) + 1;
       start[count] = x;
-      const w = totals[c * k + v] as number;
       width[count] = w;
       x += w;
       count++;
     }
-    if (kids.length > 0 && (depth[r] as number) + 1 > maxDepth) maxDepth = (depth[r] as number) + 1;
+    if (count > first && (depth[r] as number) + 1 > maxDepth) maxDepth = (depth[r] as number) + 1;
     for (let i = count - 1; i >= first; i--) stack.push(i);
   }
   return {
