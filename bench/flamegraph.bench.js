@@ -37,12 +37,14 @@ for (const [label, input] of [
   const oursOut = join(OUT, 'pyro-flamegraph.svg');
   const peerOut = join(OUT, 'flamegraph-pl.svg');
   const ours = await measure(process.execPath, [PYRO, 'flamegraph', input, '-o', oursOut]);
+  const bareOut = join(OUT, 'pyro-flamegraph-no-embed.svg');
+  await measure(process.execPath, [PYRO, 'flamegraph', input, '-o', bareOut, '--no-embed'], {}, 1);
   const peer = perl ? await measure('perl', [perl, input], { stdout: peerOut }) : undefined;
   const size = (f) => statSync(f).size / 1e6;
   rows.push([
     label,
     `${fmt(statSync(input).size / 1e6, 1)} MB folded`,
-    `${fmt(ours.seconds)} s, ${fmt(size(oursOut), 2)} MB svg, ${fmt(ours.rssMB, 0)} MB RSS`,
+    `${fmt(ours.seconds)} s, ${fmt(size(oursOut), 2)} MB svg (${fmt(size(bareOut), 2)} MB with --no-embed), ${fmt(ours.rssMB, 0)} MB RSS`,
     peer ? `${fmt(peer.seconds)} s, ${fmt(size(peerOut), 2)} MB svg, ${fmt(peer.rssMB, 0)} MB RSS` : 'n/a',
     peer ? `${fmt(peer.seconds / ours.seconds, 1)}x` : 'n/a',
     '>= 10x, svg no larger',
@@ -51,5 +53,5 @@ for (const [label, input] of [
 
 console.log(table(['case', 'input', 'pyro median', 'flamegraph.pl median', 'ratio', 'target'], rows));
 console.log(
-  `\nCommands: \`pyro flamegraph IN -o out.svg\` vs \`flamegraph.pl IN > out.svg\` (defaults: 1200 px wide, --minwidth 0.1 px; medians of ${RUNS} runs; pyro's SVG also carries the whole profile inside).\n`,
+  `\nCommands: \`pyro flamegraph IN -o out.svg\` vs \`flamegraph.pl IN > out.svg\` (defaults: 1200 px wide, --minwidth 0.1 px; medians of ${RUNS} runs; pyro's SVG also carries the whole profile inside unless --no-embed).\n`,
 );

@@ -251,6 +251,14 @@ describe('SVG flamegraphs', () => {
       expect(pyro(['top', svg, '--json']).stdout).toBe(pyro(['top', input, '--json']).stdout);
       expect(pyro(['convert', svg, '--to', 'folded']).stdout).toBe(pyro(['convert', input, '--to', 'folded']).stdout);
     }
+    // --no-embed: the same picture, a smaller file, and pyro says it cannot read it back.
+    const bare = join(dir, 'bare.svg');
+    expect(pyro(['flamegraph', FLAMES, '-o', bare, '--no-embed', '--deterministic']).status).toBe(0);
+    const withProfile = join(dir, 'full.svg');
+    expect(pyro(['flamegraph', FLAMES, '-o', withProfile, '--deterministic']).status).toBe(0);
+    expect(svgFrames(readFileSync(bare, 'utf8'))).toEqual(svgFrames(readFileSync(withProfile, 'utf8')));
+    expect(readFileSync(bare).length).toBeLessThan(readFileSync(withProfile).length);
+    expect(pyro(['top', bare]).stderr).toMatch(/without a profile inside/);
     writeFileSync(join(dir, 'other.svg'), '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>');
     const r = pyro(['top', join(dir, 'other.svg')]);
     expect(r.status).toBe(1);

@@ -129,6 +129,48 @@ describe('sample times and flame charts', () => {
     expect(bad.stderr).toMatch(/--flame-chart needs the samples in time order/);
   });
 
+  it('speedscope keeps time order: evented profiles as their intervals, sampled ones in order', async () => {
+    const doc = {
+      $schema: 'https://www.speedscope.app/file-format-schema.json',
+      shared: { frames: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] },
+      profiles: [
+        {
+          type: 'evented',
+          name: 'one',
+          unit: 'milliseconds',
+          startValue: 0,
+          endValue: 6,
+          events: [
+            { type: 'O', frame: 0, at: 0 },
+            { type: 'O', frame: 1, at: 1 },
+            { type: 'C', frame: 1, at: 3 },
+            { type: 'O', frame: 2, at: 3 },
+            { type: 'C', frame: 2, at: 4 },
+            { type: 'C', frame: 0, at: 6 },
+          ],
+        },
+      ],
+    };
+    const p = await readBytes('e.speedscope.json', JSON.stringify(doc), { keepTimes: true });
+    expect(chartRects(p, 0)).toEqual(['1 a 0 6', '2 a;b 1 2', '2 a;c 3 1']);
+    const sampled = {
+      ...doc,
+      profiles: [
+        {
+          type: 'sampled',
+          name: 's',
+          unit: 'none',
+          startValue: 0,
+          endValue: 4,
+          samples: [[0, 1], [0, 1], [2], [0]],
+          weights: [1, 2, 1, 1],
+        },
+      ],
+    };
+    const q = await readBytes('s.speedscope.json', JSON.stringify(sampled), { keepTimes: true });
+    expect(chartRects(q, 0)).toEqual(['1 a 0 3', '1 a 4 1', '1 c 3 1', '2 a;b 0 3']);
+  });
+
   it('a store query in parts gives each part what a query of that part gives, and the same total', () => {
     const dir = tempDir('pyro-times-');
     const store = Store.open(dir);

@@ -54,8 +54,15 @@ export default class Flamegraph extends PyroCommand {
       helpGroup: 'SVG',
     }),
     deterministic: Flags.boolean({ description: 'the same input gives the same bytes', helpGroup: 'SVG' }),
+    embed: Flags.boolean({
+      description: 'carry the profile inside, so that pyro reads the file back (--no-embed: a smaller file)',
+      default: true,
+      allowNo: true,
+      helpGroup: 'SVG',
+    }),
     'flame-chart': Flags.boolean({
-      description: 'time order instead of merged and sorted (inputs that keep it: .cpuprofile, perf script)',
+      description:
+        'time order instead of merged and sorted (inputs that keep it: .cpuprofile, perf script, speedscope)',
       exclusive: ['reverse'],
     }),
     width: Flags.integer({
@@ -88,7 +95,7 @@ export default class Flamegraph extends PyroCommand {
     let profile = await this.readInputs(argv as string[], flags, { keepTimes: chart || format === 'html' });
     if (chart && !profile.times) {
       throw new PyroError(
-        `--flame-chart needs the samples in time order: ${argv.length > 1 ? 'one input' : 'an input'} that keeps them (.cpuprofile, perf script, perf.data), without filters`,
+        `--flame-chart needs the samples in time order: ${argv.length > 1 ? 'one input' : 'an input'} that keeps them (.cpuprofile, perf script, perf.data, speedscope), without filters`,
       );
     }
     if (flags.reverse) profile = reverseStacks(profile);
@@ -118,6 +125,7 @@ export default class Flamegraph extends PyroCommand {
             nameType: flags['name-type'],
             bgColors: flags['bg-colors'],
             minWidthText: minWidth.text,
+            embed: flags.embed,
           });
         } catch (e) {
           throw new PyroError((e as Error).message, 2);

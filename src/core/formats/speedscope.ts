@@ -16,9 +16,10 @@
 import type { Source } from '../io/source.js';
 import { ProfileBuilder } from '../model/builder.js';
 import type { Profile, ValueType } from '../model/profile.js';
+import { SampleTimes } from '../model/times.js';
 import { walkTrie } from '../model/walk.js';
 import { JsonFields, jsonHead, readJson } from './json.js';
-import type { Detection, ProfileFormat, WriteOptions } from './types.js';
+import type { Detection, ProfileFormat, ReadOptions, WriteOptions } from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -41,7 +42,7 @@ function valueTypeOf(unit: string): ValueType {
   return { type: 'time', unit };
 }
 
-export async function parseSpeedscope(source: Source): Promise<Profile> {
+export async function parseSpeedscope(source: Source, options: ReadOptions = {}): Promise<Profile> {
   const f: JsonFields = new JsonFields(source.name);
   const doc = f.object(await readJson(source), 'the document');
   const frames = f.array(f.object(doc.shared, 'shared').frames, 'shared.frames');
@@ -63,6 +64,10 @@ export async function parseSpeedscope(source: Source): Promise<Profile> {
   });
 
   const b = new ProfileBuilder(valueTypes, 'speedscope');
+  // Samples in time order (flame charts): sampled profiles in their order, time = the weights so far;
+  // evented ones per interval between events. Several profiles are several label sets, one after another.
+  const times = options.keepTimes ? new SampleTimes(valueTypes.length) : undefined;
+  const values = new Array<number>(valueTypes.length).fill(0);
   const frameIds = new Int32Array(frames.length).fill(-1);
   const frameOf = (index: unknown, path: string): number => {
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= frames.length) {
@@ -93,15 +98,24 @@ export async function parseSpeedscope(source: Source): Promise<Profile> {
       if (weights.length !== samples.length) {
         f.fail(`${at}.weights`, `has ${weights.length} entries for ${samples.length} samples`);
       }
+      let clock = 0;
+      const perUnit = UNITS[p.unit as string] ?? 1;
       for (let s = 0; s < samples.length; s++) {
         const stack = f.array(samples[s], `${at}.samples[${s}]`);
         for (let k = 0; k < stack.length; k++) b.push(frameOf(stack[k], `${at}.samples[${s}][${k}]`));
-        b.commitRootFirst(f.number(weights[s], `${at}.weights[${s}]`), labelSet, t);
+        const weight = f.number(weights[s], `${at}.weights[${s}]`);
+        const node = b.commitRootFirst(weight, labelSet, t);
+        if (times) {
+          values[t] = weight;
+          times.push(labelSet, node, clock * perUnit, values);
+          values[t] = 0;
+        }
+        clock += weight;
       }
     } else if (p.type === 'evented') {
       const events = f.array(p.events, `${at}.events`);
-      addEvents(b, events, at, labelSet, t, f, frameOf, frameName);
       const perUnit = UNITS[p.unit as string];
+      addEvents(b, events, at, labelSet, t, f, frameOf, frameName, times && { times, perUnit: perUnit ?? 1 });
       if (perUnit !== undefined) {
         const span = (f.number(p.endValue, `${at}.endValue`) - f.number(p.startValue, `${at}.startValue`)) * perUnit;
         duration = Math.max(duration ?? 0, span);
@@ -114,6 +128,10 @@ export async function parseSpeedscope(source: Source): Promise<Profile> {
   const active = typeof doc.activeProfileIndex === 'number' ? typeIndex[doc.activeProfileIndex] : undefined;
   b.profile.defaultValue = active ?? 0;
   b.profile.duration = duration;
+  if (times) {
+    if (profiles.length > 1) times.sortByTime();
+    b.profile.times = times;
+  }
   if (typeof doc.name === 'string' && doc.name !== '') b.profile.labels.name = doc.name;
   return b.finish();
 }
@@ -128,8 +146,10 @@ function addEvents(
   f: JsonFields,
   frameOf: (index: unknown, path: string) => number,
   frameName: (index: number) => string,
+  keep?: { times: SampleTimes; perUnit: number },
 ): void {
   const trie = b.profile.trieFor(labelSet);
+  const values = keep ? new Array<number>(keep.times.nTypes).fill(0) : [];
   const open: number[] = [];
   const openIds: number[] = [];
   let last = Number.NEGATIVE_INFINITY;
@@ -139,8 +159,13 @@ function addEvents(
     const time = f.number(ev.at, `${path}.at`);
     if (time < last) f.fail(`${path}.at`, `${time} is earlier than the event before it (${last})`);
     if (open.length > 0 && time > last) {
-      trie.addSelf(trie.insert(openIds, 0, openIds.length), t, time - last);
+      const node = trie.insert(openIds, 0, openIds.length);
+      trie.addSelf(node, t, time - last);
       b.profile.sampleCount++;
+      if (keep) {
+        values[t] = time - last;
+        keep.times.push(labelSet, node, last * keep.perUnit, values);
+      }
     }
     last = time;
     const id = frameOf(ev.frame, `${path}.frame`);
@@ -254,6 +279,6 @@ export const speedscope: ProfileFormat = {
   name: 'speedscope JSON',
   extensions: ['.speedscope.json'],
   detect: detectSpeedscope,
-  read: (source) => parseSpeedscope(source),
+  read: (source, options) => parseSpeedscope(source, options),
   write: writeSpeedscope,
 };

@@ -28,6 +28,8 @@ export interface SvgOptions extends ColorOptions {
   bgColors?: string;
   /** Said under the title: how narrow frames had to be to be left out (e.g. "0.1 px"). */
   minWidthText?: string;
+  /** Carry the profile inside (default), so that pyro reads the file back. */
+  embed?: boolean;
 }
 
 export const SVG_DEFAULTS = {
@@ -81,8 +83,10 @@ export function renderSvg(layout: FlameLayout, o: SvgOptions): string {
     '<?xml version="1.0" standalone="no"?>\n',
     '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n',
     `<svg version="1.1" width="${width}" height="${height}" onload="init(evt)" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">\n`,
-    '<!-- Flame graph by pyro. The profile is inside (metadata below): `pyro top THIS.svg` reads it. -->\n',
-    `<metadata id="pyro-profile">${EMBED_MARKER}${embedProfile(layout.profile)}</metadata>\n`,
+    o.embed === false
+      ? '<!-- Flame graph by pyro. -->\n'
+      : '<!-- Flame graph by pyro. The profile is inside (metadata below): `pyro top THIS.svg` reads it. -->\n' +
+          `<metadata id="pyro-profile">${EMBED_MARKER}${embedProfile(layout.profile)}</metadata>\n`,
     '<defs><linearGradient id="background" y1="0" y2="1" x1="0" x2="0">',
     `<stop stop-color="${bg1}" offset="5%"/><stop stop-color="${bg2}" offset="95%"/></linearGradient></defs>\n`,
     '<style type="text/css">\n',
