@@ -392,8 +392,10 @@ describe('the terminal flamegraph', () => {
     const run = (env: Record<string, string>) =>
       new Promise<{ code: number | null; out: string }>((resolve, reject) => {
         const node = `'${process.execPath}' '${join(ROOT, 'test', 'fixtures', 'tui-run.mjs')}'`;
+        // Without CI in the environment: Ink draws only the last frame when it thinks it runs in CI.
+        const { CI: _ci, ...rest } = process.env;
         const child = spawn('script', ['-qec', `stty cols 100 rows 30 && ${node}`, '/dev/null'], {
-          env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: '', ...env },
+          env: { ...rest, TERM: 'xterm-256color', NO_COLOR: '', ...env },
         });
         let out = '';
         let typed = false;
