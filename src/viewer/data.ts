@@ -8,6 +8,7 @@
 import { StackTrie } from '../core/model/trie.js';
 import type { EmbedHeader } from '../core/render/embed.js';
 import type { Preview } from '../core/render/html.js';
+import { type DecodedTrie, decodeTrieBlob } from '../core/store/trie-blob.js';
 
 /** The header's timeline (written by the lead's embed.ts): per-bucket entries follow the tries' blobs. */
 export interface TimelineHeader {
@@ -78,7 +79,7 @@ function base64Bytes(text: string): Uint8Array {
 
 let varintEnd = 0;
 
-/** The varint at buf[pos] (multi-byte ones: the fast paths below read single bytes inline); sets varintEnd. */
+/** The varint at buf[pos] (of the timeline); sets varintEnd. */
 function varintAt(buf: Uint8Array, pos: number, end: number): number {
   let b = buf[pos++] as number;
   let v = b & 0x7f;
@@ -101,80 +102,22 @@ interface Columns {
 }
 
 /**
- * One blob of the store codec (its trailing CRC-32 is not checked: the gzip
- * layer has its own). Varints are read inline where they fit in a byte: this
- * loop runs once per node, millions of times.
+ * One blob of the store codec, decoded by the store's own decoder (its
+ * trailing CRC-32 is not checked: the gzip layer has its own), one column per
+ * value type.
  */
 function decodeBlob(buf: Uint8Array, start: number, blobEnd: number): Columns {
-  const end = blobEnd - 4;
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const floats = buf[start] === 2;
-  const k = varintAt(buf, start + 1, end);
-  const size = varintAt(buf, varintEnd, end) + 1;
-  let pos = varintEnd;
-  const parent = new Int32Array(size);
-  const frame = new Int32Array(size);
-  const self = Array.from({ length: k }, () => new Float64Array(size));
-  parent[0] = -1;
-  frame[0] = -1;
-  pos = readValues(buf, view, pos, end, floats, self, 0);
-  let path = new Int32Array(64);
-  let depth = 0;
-  for (let n = 1; n < size; n++) {
-    if (pos >= end) throw new Error('damaged profile: truncated trie');
-    let head = buf[pos] as number;
-    if (head < 0x80) pos++;
-    else {
-      head = varintAt(buf, pos, end);
-      pos = varintEnd;
-    }
-    depth = depth + 1 - Math.floor(head / 2);
-    if (depth < 1) throw new Error('damaged profile: bad tree shape');
-    if (depth >= path.length) {
-      const p = new Int32Array(path.length * 2);
-      p.set(path);
-      path = p;
-    }
-    path[depth] = n;
-    parent[n] = path[depth - 1] as number;
-    // Frame ids take one to three bytes: the first two cases inline.
-    let f = buf[pos] as number;
-    if (f < 0x80) pos++;
-    else if ((buf[pos + 1] as number) < 0x80) {
-      f = (f & 0x7f) | ((buf[pos + 1] as number) << 7);
-      pos += 2;
-    } else {
-      f = varintAt(buf, pos, end);
-      pos = varintEnd;
-    }
-    frame[n] = f;
-    if (head & 1) pos = readValues(buf, view, pos, end, floats, self, n);
+  let t: DecodedTrie;
+  try {
+    t = decodeTrieBlob(buf, start, blobEnd - 4);
+  } catch (e) {
+    throw new Error(`damaged profile: ${(e as Error).message}`);
   }
-  return { size, parent, frame, self };
-}
-
-/** Reads node n's values at pos; returns the position after them. (No closure over pos: it would live on the heap.) */
-function readValues(
-  buf: Uint8Array,
-  view: DataView,
-  pos: number,
-  end: number,
-  floats: boolean,
-  self: Float64Array[],
-  n: number,
-): number {
-  for (let t = 0; t < self.length; t++) {
-    const col = self[t] as Float64Array;
-    if (floats) {
-      col[n] = view.getFloat64(pos, true);
-      pos += 8;
-    } else if ((buf[pos] as number) < 0x80) col[n] = buf[pos++] as number;
-    else {
-      col[n] = varintAt(buf, pos, end);
-      pos = varintEnd;
-    }
-  }
-  return pos;
+  const k = t.nTypes;
+  const self = Array.from({ length: k }, () => new Float64Array(t.size));
+  for (let n = 0; n < t.size; n++)
+    for (let c = 0; c < k; c++) (self[c] as Float64Array)[n] = t.self[n * k + c] as number;
+  return { size: t.size, parent: t.parent, frame: t.frame, self };
 }
 
 /** Subtree sizes (a node counts itself), from parents that come before their children. */

@@ -54,17 +54,8 @@ export function layoutFlame(profile: Profile, options: FlameLayoutOptions): Flam
   }
 
   // Sized for what is drawn, which is often far fewer frames than the trie has.
-  let cap = 1024;
-  let node = new Int32Array(cap);
-  let parent = new Int32Array(cap);
-  let depth = new Int32Array(cap);
-  let start = new Float64Array(cap);
-  let width = new Float64Array(cap);
-  let count = 1;
-  node[0] = 0;
-  parent[0] = -1;
-  width[0] = total;
-  let maxDepth = 0;
+  const rects = new Rects();
+  rects.width[0] = total;
   let omitted = 0;
 
   // Depth first with an explicit stack of rectangles; each one's children are sorted, then pushed in reverse.
@@ -72,56 +63,26 @@ export function layoutFlame(profile: Profile, options: FlameLayoutOptions): Flam
   const kids: number[] = [];
   while (stack.length > 0) {
     const r = stack.pop() as number;
-    const n = node[r] as number;
+    const n = rects.node[r] as number;
     kids.length = 0;
     for (let c = firstChild[n] as number; c >= 0; c = nextSibling[c] as number) {
       if ((totals[c * k + v] as number) !== 0) kids.push(c);
     }
     if (kids.length > 1)
       kids.sort((a, b) => (rank[frame[a] as number] as number) - (rank[frame[b] as number] as number));
-    if (count + kids.length > cap) {
-      cap = Math.max(cap * 2, count + kids.length);
-      node = growInt32(node, cap);
-      parent = growInt32(parent, cap);
-      depth = growInt32(depth, cap);
-      start = growFloat64(start, cap);
-      width = growFloat64(width, cap);
-    }
     // A narrow child is left out but keeps its place: its siblings stay where they are, as in flamegraph.pl.
-    let x = start[r] as number;
-    const first = count;
+    let x = rects.start[r] as number;
+    const d = (rects.depth[r] as number) + 1;
+    const first = rects.count;
     for (const c of kids) {
       const w = totals[c * k + v] as number;
-      if (w < min) {
-        omitted += subtree[c] as number;
-        x += w;
-        continue;
-      }
-      node[count] = c;
-      parent[count] = r;
-      depth[count] = (depth[r] as number) + 1;
-      start[count] = x;
-      width[count] = w;
+      if (w < min) omitted += subtree[c] as number;
+      else rects.add(c, r, d, x, w);
       x += w;
-      count++;
     }
-    if (count > first && (depth[r] as number) + 1 > maxDepth) maxDepth = (depth[r] as number) + 1;
-    for (let i = count - 1; i >= first; i--) stack.push(i);
+    for (let i = rects.count - 1; i >= first; i--) stack.push(i);
   }
-  return {
-    profile,
-    trie,
-    valueIndex: v,
-    total,
-    count,
-    node: node.subarray(0, count),
-    parent: parent.subarray(0, count),
-    depth: depth.subarray(0, count),
-    start: start.subarray(0, count),
-    width: width.subarray(0, count),
-    maxDepth,
-    omitted,
-  };
+  return rects.finish(profile, trie, v, omitted);
 }
 
 /** The name of a rectangle's frame ("all" for the root). */
@@ -165,14 +126,7 @@ export function layoutFlameChart(profile: Profile, options: FlameLayoutOptions):
   const trie = profile.trieFor(labelSet);
   const k = times.nTypes;
   const v = options.valueIndex;
-  let cap = 1024;
-  let node = new Int32Array(cap);
-  let parent = new Int32Array(cap);
-  let depth = new Int32Array(cap);
-  let start = new Float64Array(cap);
-  let width = new Float64Array(cap);
-  parent[0] = -1;
-  let count = 1;
+  const rects = new Rects();
   // The rectangles open along the current stack, by depth (0: the root).
   let open = new Int32Array(64);
   let openNodes = new Int32Array(64);
@@ -182,7 +136,7 @@ export function layoutFlameChart(profile: Profile, options: FlameLayoutOptions):
   const close = (to: number) => {
     for (; openDepth > to; openDepth--) {
       const r = open[openDepth] as number;
-      width[r] = x - (start[r] as number);
+      rects.width[r] = x - (rects.start[r] as number);
     }
   };
   for (let s = 0; s < times.count; s++) {
@@ -201,61 +155,76 @@ export function layoutFlameChart(profile: Profile, options: FlameLayoutOptions):
       openNodes = growInt32(openNodes, d + 2);
     }
     for (let j = same; j < d; j++) {
-      if (count === cap) {
-        cap *= 2;
-        node = growInt32(node, cap);
-        parent = growInt32(parent, cap);
-        depth = growInt32(depth, cap);
-        start = growFloat64(start, cap);
-        width = growFloat64(width, cap);
-      }
-      const r = count++;
-      node[r] = path[d - 1 - j] as number;
-      parent[r] = open[j] as number;
-      depth[r] = j + 1;
-      start[r] = x;
+      const r = rects.add(path[d - 1 - j] as number, open[j] as number, j + 1, x, 0);
       open[j + 1] = r;
-      openNodes[j + 1] = node[r] as number;
+      openNodes[j + 1] = rects.node[r] as number;
     }
     openDepth = d;
     x += value;
   }
   close(0);
-  width[0] = x;
+  rects.width[0] = x;
   // Frames narrower than minShare go, with everything above them (parents come first).
   const min = (options.minShare ?? 0) * x;
-  const keep = new Int32Array(count).fill(-1);
+  const kept = new Rects();
+  kept.width[0] = x;
+  const keep = new Int32Array(rects.count).fill(-1);
   keep[0] = 0;
-  let kept = 1;
   let omitted = 0;
-  for (let r = 1; r < count; r++) {
-    const p = keep[parent[r] as number] as number;
-    if (p < 0 || (width[r] as number) < min) {
-      omitted++;
-      continue;
-    }
-    keep[r] = kept;
-    node[kept] = node[r] as number;
-    parent[kept] = p;
-    depth[kept] = depth[r] as number;
-    start[kept] = start[r] as number;
-    width[kept] = width[r] as number;
-    kept++;
+  for (let r = 1; r < rects.count; r++) {
+    const p = keep[rects.parent[r] as number] as number;
+    const w = rects.width[r] as number;
+    if (p < 0 || w < min) omitted++;
+    else keep[r] = kept.add(rects.node[r] as number, p, rects.depth[r] as number, rects.start[r] as number, w);
   }
-  let deepest = 0;
-  for (let r = 0; r < kept; r++) if ((depth[r] as number) > deepest) deepest = depth[r] as number;
-  return {
-    profile,
-    trie,
-    valueIndex: v,
-    total: x,
-    count: kept,
-    node: node.subarray(0, kept),
-    parent: parent.subarray(0, kept),
-    depth: depth.subarray(0, kept),
-    start: start.subarray(0, kept),
-    width: width.subarray(0, kept),
-    maxDepth: kept > 1 ? deepest : 0,
-    omitted,
-  };
+  return kept.finish(profile, trie, v, omitted);
+}
+
+/** The columns of a layout being built, grown as rectangles are added; rect 0 is the root. */
+class Rects {
+  count = 1;
+  node = new Int32Array(1024);
+  parent = new Int32Array(1024).fill(-1, 0, 1);
+  depth = new Int32Array(1024);
+  start = new Float64Array(1024);
+  width = new Float64Array(1024);
+
+  /** A new rectangle; its width may be set later. */
+  add(node: number, parent: number, depth: number, start: number, width: number): number {
+    const r = this.count++;
+    if (r === this.node.length) {
+      const cap = r * 2;
+      this.node = growInt32(this.node, cap);
+      this.parent = growInt32(this.parent, cap);
+      this.depth = growInt32(this.depth, cap);
+      this.start = growFloat64(this.start, cap);
+      this.width = growFloat64(this.width, cap);
+    }
+    this.node[r] = node;
+    this.parent[r] = parent;
+    this.depth[r] = depth;
+    this.start[r] = start;
+    this.width[r] = width;
+    return r;
+  }
+
+  finish(profile: Profile, trie: StackTrie, valueIndex: number, omitted: number): FlameLayout {
+    const n = this.count;
+    let maxDepth = 0;
+    for (let r = 0; r < n; r++) if ((this.depth[r] as number) > maxDepth) maxDepth = this.depth[r] as number;
+    return {
+      profile,
+      trie,
+      valueIndex,
+      total: this.width[0] as number,
+      count: n,
+      node: this.node.subarray(0, n),
+      parent: this.parent.subarray(0, n),
+      depth: this.depth.subarray(0, n),
+      start: this.start.subarray(0, n),
+      width: this.width.subarray(0, n),
+      maxDepth,
+      omitted,
+    };
+  }
 }

@@ -16,20 +16,9 @@
 // Subtrees whose values are all zero are left out.
 import { crc32 } from 'node:zlib';
 import type { StackTrie, TrieColumns } from '../model/trie.js';
+import { CodecError, type DecodedTrie, decodeTrieBlob, FLOATS, INTEGERS, MAX_VARINT } from './trie-blob.js';
 
-const INTEGERS = 1;
-const FLOATS = 2;
-const MAX_VARINT = 2 ** 53;
-
-/** A blob that fails its checksum or does not parse; the store names the series and time. */
-export class CodecError extends Error {}
-
-/** A trie decoded from a blob: columns in preorder (a parent before its children), ready for mergeFrom. */
-export interface DecodedTrie extends TrieColumns {
-  parent: Int32Array;
-  frame: Int32Array;
-  self: Float64Array;
-}
+export { CodecError, type DecodedTrie } from './trie-blob.js';
 
 let scratch = Buffer.allocUnsafe(1 << 16);
 
@@ -173,64 +162,7 @@ export function decodeTrie(blob: Uint8Array): DecodedTrie {
   const stored = (blob[end] as number) | ((blob[end + 1] as number) << 8) | ((blob[end + 2] as number) << 16);
   const sum = (stored + (blob[end + 3] as number) * 0x1000000) >>> 0;
   if (crc32(blob.subarray(0, end)) !== sum) throw new CodecError('checksum mismatch');
-  let pos = 0;
-  const varint = (): number => {
-    if (pos >= end) throw new CodecError('truncated');
-    let b = blob[pos++] as number;
-    if (b < 0x80) return b;
-    let v = b & 0x7f;
-    let mul = 0x80;
-    do {
-      if (pos >= end || mul > MAX_VARINT) throw new CodecError('bad varint');
-      b = blob[pos++] as number;
-      v += (b & 0x7f) * mul;
-      mul *= 0x80;
-    } while (b >= 0x80);
-    return v;
-  };
-  const kind = blob[pos++];
-  if (kind !== INTEGERS && kind !== FLOATS) throw new CodecError(`unknown kind ${kind}`);
-  const nTypes = varint();
-  const nodes = varint();
-  // Each node takes at least two bytes: a count beyond that is damage.
-  if (nTypes < 1 || nodes * 2 > end) throw new CodecError('bad header');
-  const size = nodes + 1;
-  const parent = new Int32Array(size);
-  const frame = new Int32Array(size);
-  const self = new Float64Array(size * nTypes);
-  const view = kind === FLOATS ? new DataView(blob.buffer, blob.byteOffset, blob.byteLength) : undefined;
-  const readValues = (n: number) => {
-    for (let t = 0; t < nTypes; t++) {
-      if (view) {
-        if (pos + 8 > end) throw new CodecError('truncated');
-        self[n * nTypes + t] = view.getFloat64(pos, true);
-        pos += 8;
-      } else self[n * nTypes + t] = varint();
-    }
-  };
-  parent[0] = -1;
-  frame[0] = -1;
-  readValues(0);
-  // path[d] = the node at depth d on the current root-to-node path.
-  let path = new Int32Array(64);
-  let depth = 0;
-  for (let n = 1; n < size; n++) {
-    const head = varint();
-    const up = Math.floor(head / 2);
-    if (up > depth) throw new CodecError('bad tree shape');
-    depth = depth + 1 - up;
-    if (depth >= path.length) {
-      const p = new Int32Array(path.length * 2);
-      p.set(path);
-      path = p;
-    }
-    path[depth] = n;
-    parent[n] = path[depth - 1] as number;
-    frame[n] = varint();
-    if (head & 1) readValues(n);
-  }
-  if (pos !== end) throw new CodecError('trailing bytes');
-  return { size, nTypes, parent, frame, self };
+  return decodeTrieBlob(blob, 0, end);
 }
 
 /**
