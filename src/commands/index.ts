@@ -1,5 +1,6 @@
 // The command list oclif loads (explicit strategy: no directory scan at start-up).
 import Convert from './convert.js';
+import Diff from './diff.js';
 import Export from './export.js';
 import Flamegraph from './flamegraph.js';
 import Gc from './gc.js';
@@ -14,6 +15,7 @@ import Top from './top.js';
 
 export const COMMANDS = {
   convert: Convert,
+  diff: Diff,
   export: Export,
   flamegraph: Flamegraph,
   gc: Gc,

@@ -116,7 +116,7 @@ export function foldedLines(profile: Profile, valueIndex: number, trie: StackTri
   return keys.map((key) => `${key} ${formatCount(sums.get(key) as number)}`);
 }
 
-function formatCount(v: number): string {
+export function formatCount(v: number): string {
   return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(12)));
 }
 

@@ -1,0 +1,175 @@
+import { writeFileSync } from 'node:fs';
+import { Args, Flags } from '@oclif/core';
+import { PyroCommand } from '../cli/base.js';
+import { filterFlags, inputFlags, selectorFlags } from '../cli/flags.js';
+import { plainTable } from '../cli/table.js';
+import {
+  type DiffRow,
+  type DiffTable,
+  diffProfiles,
+  diffTable,
+  foldedDiffLines,
+  type GateOffence,
+  gateOffences,
+  parseGateRule,
+} from '../core/diff/diff.js';
+import { EXIT, PyroError } from '../core/errors.js';
+import { formatValue } from '../core/units.js';
+
+export default class Diff extends PyroCommand {
+  static override summary =
+    'What changed between two profiles (or sets of them): a table, difffolded output, a CI gate.';
+  static override description =
+    'BASE and NEW are files in any format pyro reads or store selectors (with --from/--until); --base and --new, repeated, give several inputs a side (merged). By default each side is compared as shares of its own total, so a longer run is not a regression; --absolute compares raw values. Exit codes: 0 success (and no --fail-on rule crossed), 1 error, 2 usage error, 3 a --fail-on rule crossed.';
+  static override examples = [
+    '<%= config.bin %> diff before.pb.gz after.pb.gz',
+    '<%= config.bin %> diff --base run1.cpuprofile --base run2.cpuprofile --new pr.cpuprofile --format markdown',
+    '<%= config.bin %> diff --base \'api{version="1.2"}\' --new \'api{version="1.3"}\' --from now-7d',
+    "<%= config.bin %> diff before.folded after.folded --fail-on 'self>2%' --fail-on 'fn:parseJSON self>0.5%'",
+    '<%= config.bin %> diff before.folded after.folded --to folded-diff --normalize',
+    '<%= config.bin %> diff old.svg new.svg --ignore-lines --json',
+  ];
+  static override enableJsonFlag = true;
+  static override strict = false;
+  static override args = {
+    inputs: Args.string({ description: 'BASE NEW (or use --base and --new)' }),
+  };
+  static override flags = {
+    base: Flags.string({ description: 'a base input (repeat for several)', multiple: true }),
+    new: Flags.string({ description: 'a new input (repeat for several)', multiple: true }),
+    absolute: Flags.boolean({ description: 'compare raw values, not shares of each side' }),
+    'strip-hex': Flags.boolean({ description: 'match frames without their addresses and hex numbers (0x... )' }),
+    'ignore-lines': Flags.boolean({ description: 'match frames without line and column numbers (fn (file.js:12:7))' }),
+    limit: Flags.integer({ char: 'n', description: 'rows to show (0 = all)', default: 20, min: 0 }),
+    sort: Flags.string({
+      description: 'order by the change of self or of total',
+      options: ['self', 'total'],
+      default: 'self',
+    }),
+    format: Flags.string({ description: 'table or markdown', options: ['table', 'markdown'], default: 'table' }),
+    to: Flags.string({ description: "folded-diff: difffolded.pl's two-column output", options: ['folded-diff'] }),
+    normalize: Flags.boolean({ description: 'folded-diff: scale the base counts to the new total (difffolded.pl -n)' }),
+    output: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
+    'fail-on': Flags.string({
+      description: 'exit 3 when a function grows past this: [fn:NAME ]self>N% or total>N% (percentage points)',
+      multiple: true,
+    }),
+    ...inputFlags,
+    ...selectorFlags,
+    ...filterFlags,
+  };
+
+  async run(): Promise<DiffTable & { failed: GateOffence[] }> {
+    const { argv, flags } = await this.parse(Diff);
+    const positional = argv as string[];
+    const baseInputs = [...(flags.base ?? [])];
+    const newInputs = [...(flags.new ?? [])];
+    if (positional.length > 0) {
+      if (baseInputs.length > 0 || newInputs.length > 0 || positional.length !== 2) {
+        throw new PyroError('give BASE NEW, or --base and --new (repeated), not both', 2);
+      }
+      baseInputs.push(positional[0] as string);
+      newInputs.push(positional[1] as string);
+    }
+    if (baseInputs.length === 0 || newInputs.length === 0) {
+      throw new PyroError('pyro diff needs a base and a new side: pyro diff BASE NEW', 2);
+    }
+    const rules = (flags['fail-on'] ?? []).map(parseGateRule);
+    const base = await this.readInputs(baseInputs, flags);
+    const next = await this.readInputs(newInputs, flags);
+    const d = diffProfiles(base, next, {
+      value: flags.value,
+      stripHex: flags['strip-hex'],
+      ignoreLines: flags['ignore-lines'],
+    });
+    if (flags.to === 'folded-diff') {
+      const lines = foldedDiffLines(d, { normalize: flags.normalize });
+      const text = lines.length > 0 ? `${lines.join('\n')}\n` : '';
+      if (flags.output) writeFileSync(flags.output, text);
+      else await this.writeOut(text);
+      return { ...diffTable(d, { limit: 0 }), failed: [] };
+    }
+    const sort = flags.sort as 'self' | 'total';
+    const all = diffTable(d, { absolute: flags.absolute, sort, limit: 0 });
+    const failed = gateOffences(all.rows, rules);
+    const table = { ...all, rows: flags.limit > 0 ? all.rows.slice(0, flags.limit) : all.rows };
+    if (!this.jsonEnabled()) {
+      const text = flags.format === 'markdown' ? markdown(table, failed) : this.text(table, failed);
+      if (flags.output) writeFileSync(flags.output, text);
+      else this.log(text.trimEnd());
+    }
+    if (failed.length > 0) process.exitCode = EXIT.gate;
+    return { ...table, failed };
+  }
+
+  private text(t: DiffTable, failed: GateOffence[]): string {
+    const c = this.colors();
+    const lines: string[] = [];
+    if (failed.length > 0) {
+      lines.push(c.red(`${failed.length} function${failed.length === 1 ? '' : 's'} crossed --fail-on:`));
+      for (const f of failed) lines.push(`  ${f.row.name}: ${f.rule} (${describe(t, f.row)})`);
+      lines.push('');
+    }
+    lines.push(c.dim(header(t)));
+    lines.push(
+      plainTable(
+        ['self base', 'self new', 'delta', 'total base', 'total new', 'delta', 'rel', 'name'].map((h) => c.dim(h)),
+        t.rows.map((r) => {
+          const delta = (v: number) =>
+            v > 0 ? c.red(num(t, v, true)) : v < 0 ? c.blue(num(t, v, true)) : num(t, v, true);
+          return [
+            num(t, r.selfBase),
+            num(t, r.selfNew),
+            delta(r.selfDelta),
+            num(t, r.totalBase),
+            num(t, r.totalNew),
+            delta(r.totalDelta),
+            relative(r),
+            `${r.name}${r.status === 'changed' ? '' : ` (${r.status})`}`,
+          ];
+        }),
+      ),
+    );
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+function header(t: DiffTable): string {
+  const u = t.valueType.unit;
+  return `${t.rows.length} of ${t.functions} functions by change; base total ${formatValue(t.baseTotal, u)}, new total ${formatValue(t.newTotal, u)} (${t.valueType.type}; ${t.absolute ? 'raw values' : 'shares of each side, deltas in percentage points'})`;
+}
+
+function num(t: DiffTable, v: number, signed = false): string {
+  const s = t.absolute ? formatValue(Math.abs(v), t.valueType.unit) : `${Math.abs(v).toFixed(2)}%`;
+  return signed ? `${v > 0 ? '+' : v < 0 ? '-' : ''}${s.replace(/%$/, t.absolute ? '' : 'pp')}` : s;
+}
+
+function relative(r: DiffRow): string {
+  if (r.status === 'new') return 'new';
+  if (r.status === 'vanished') return 'gone';
+  return `${r.relative > 0 ? '+' : ''}${(r.relative * 100).toFixed(1)}%`;
+}
+
+function describe(t: DiffTable, r: DiffRow): string {
+  return `self ${num(t, r.selfBase)} -> ${num(t, r.selfNew)}, total ${num(t, r.totalBase)} -> ${num(t, r.totalNew)}`;
+}
+
+/** A table for a pull request comment or a CI job summary. */
+function markdown(t: DiffTable, failed: GateOffence[]): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/`/g, "'");
+  const lines: string[] = [];
+  if (failed.length > 0) {
+    lines.push(`**${failed.length} function${failed.length === 1 ? '' : 's'} crossed --fail-on**`, '');
+    for (const f of failed) lines.push(`- \`${esc(f.row.name)}\`: ${esc(f.rule)} (${describe(t, f.row)})`);
+    lines.push('');
+  }
+  lines.push(header(t), '');
+  lines.push('| self base | self new | Δ self | total base | total new | Δ total | relative | function |');
+  lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const r of t.rows) {
+    lines.push(
+      `| ${num(t, r.selfBase)} | ${num(t, r.selfNew)} | ${num(t, r.selfDelta, true)} | ${num(t, r.totalBase)} | ${num(t, r.totalNew)} | ${num(t, r.totalDelta, true)} | ${relative(r)} | \`${esc(r.name)}\`${r.status === 'changed' ? '' : ` **${r.status}**`} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,247 @@
+// Two profiles compared: one trie with two value columns (base, new) over one
+// frame table whose names may be normalised so that a rebuild still matches
+// (--strip-hex, --ignore-lines), and from it the table of functions by change
+// of share, and difffolded's two-column output.
+import { PyroError } from '../errors.js';
+import { formatCount } from '../formats/folded.js';
+import { resolveValue } from '../model/filter.js';
+import { Profile, type ValueType } from '../model/profile.js';
+import { topTable } from '../report/top.js';
+
+export interface NameOptions {
+  /** Drop addresses and hex numbers: every 0x... becomes "0x..." (difffolded.pl -s). */
+  stripHex?: boolean;
+  /** Drop line and column numbers: "fn (file.js:12:7)" reads "fn (file.js)", and frames lose their line. */
+  ignoreLines?: boolean;
+}
+
+export interface DiffOptions extends NameOptions {
+  /** The value type compared (a type name; default: the base profile's default). */
+  value?: string;
+}
+
+/** The two sides in one trie: column 0 is the base, column 1 the new profile. */
+export interface Diff {
+  profile: Profile;
+  valueType: ValueType;
+  baseTotal: number;
+  newTotal: number;
+}
+
+const HEX = /0x[0-9a-fA-F]+/g;
+const LINE_COLUMN = /:\d+(?::\d+)?(?=\)|$)/g;
+
+export function normalizeName(name: string, o: NameOptions): string {
+  let n = name;
+  if (o.stripHex) n = n.replace(HEX, '0x...');
+  if (o.ignoreLines) n = n.replace(LINE_COLUMN, '');
+  return n;
+}
+
+export function diffProfiles(base: Profile, next: Profile, o: DiffOptions = {}): Diff {
+  const bv = resolveValue(base, o.value);
+  const vt = base.valueTypes[bv] as ValueType;
+  const nv = next.valueTypes.findIndex((t) => t.type === vt.type && t.unit === vt.unit);
+  if (nv < 0) {
+    throw new PyroError(
+      `the new side has no ${vt.type} (${vt.unit}) values (it has ${next.valueTypes.map((t) => `${t.type}/${t.unit}`).join(', ')}); pick a common one with --value`,
+    );
+  }
+  const out = new Profile([
+    { type: 'base', unit: vt.unit },
+    { type: 'new', unit: vt.unit },
+  ]);
+  out.format = 'diff';
+  const trie = out.trieFor(0);
+  for (const [side, column] of [
+    [base, bv],
+    [next, nv],
+  ] as const) {
+    const frames = side.frames;
+    const map = new Int32Array(frames.size);
+    for (let f = 0; f < frames.size; f++) {
+      const name = normalizeName(frames.nameOf(f), o);
+      map[f] = out.frames.intern(
+        out.strings.intern(name),
+        out.strings.intern(frames.fileOf(f)),
+        o.ignoreLines ? 0 : (frames.line[f] as number),
+        out.strings.intern(frames.moduleOf(f)),
+      );
+    }
+    const valueMap = Array.from({ length: side.nTypes }, (_, t) => (t === column ? (side === base ? 0 : 1) : -1));
+    trie.mergeFrom(side.trie(), map, valueMap);
+  }
+  out.invalidate();
+  const totals = out.totals();
+  return { profile: out, valueType: vt, baseTotal: totals[0] as number, newTotal: totals[1] as number };
+}
+
+export interface DiffRow {
+  name: string;
+  /** Self and total of each side, in the value's unit. */
+  base: { self: number; total: number };
+  new: { self: number; total: number };
+  /** Shares of each side's whole, in percent (or the raw values with `absolute`). */
+  selfBase: number;
+  selfNew: number;
+  totalBase: number;
+  totalNew: number;
+  /** new - base, in percentage points (raw units with `absolute`). */
+  selfDelta: number;
+  totalDelta: number;
+  /** (new - base) / base of the sort key; Infinity for a new function, -1 for a vanished one. */
+  relative: number;
+  status: 'new' | 'vanished' | 'changed';
+}
+
+export interface DiffTable {
+  valueType: ValueType;
+  absolute: boolean;
+  baseTotal: number;
+  newTotal: number;
+  functions: number;
+  rows: DiffRow[];
+}
+
+export interface DiffTableOptions {
+  /** Compare raw values instead of shares of each side's total. */
+  absolute?: boolean;
+  sort?: 'self' | 'total';
+  /** 0 = every row. */
+  limit?: number;
+}
+
+/** Functions by change (largest absolute change of the sort key first). */
+export function diffTable(d: Diff, o: DiffTableOptions = {}): DiffTable {
+  const sort = o.sort ?? 'self';
+  const b = topTable(d.profile, { valueIndex: 0, limit: 0 });
+  const n = topTable(d.profile, { valueIndex: 1, limit: 0 });
+  const byName = new Map<string, { base: { self: number; total: number }; new: { self: number; total: number } }>();
+  for (const r of b.rows) byName.set(r.name, { base: { self: r.self, total: r.total }, new: { self: 0, total: 0 } });
+  for (const r of n.rows) {
+    const e = byName.get(r.name);
+    if (e) e.new = { self: r.self, total: r.total };
+    else byName.set(r.name, { base: { self: 0, total: 0 }, new: { self: r.self, total: r.total } });
+  }
+  const scale = (v: number, whole: number) => (o.absolute ? v : whole > 0 ? (100 * v) / whole : 0);
+  const rows: DiffRow[] = [];
+  for (const [name, e] of byName) {
+    if (e.base.total === 0 && e.new.total === 0) continue;
+    const selfBase = scale(e.base.self, d.baseTotal);
+    const selfNew = scale(e.new.self, d.newTotal);
+    const totalBase = scale(e.base.total, d.baseTotal);
+    const totalNew = scale(e.new.total, d.newTotal);
+    const [from, to] = sort === 'self' ? [selfBase, selfNew] : [totalBase, totalNew];
+    rows.push({
+      name,
+      base: e.base,
+      new: e.new,
+      selfBase,
+      selfNew,
+      totalBase,
+      totalNew,
+      selfDelta: selfNew - selfBase,
+      totalDelta: totalNew - totalBase,
+      relative: from === 0 ? (to === 0 ? 0 : Number.POSITIVE_INFINITY) : (to - from) / from,
+      status: e.base.total === 0 ? 'new' : e.new.total === 0 ? 'vanished' : 'changed',
+    });
+  }
+  const key = (r: DiffRow) => Math.abs(sort === 'self' ? r.selfDelta : r.totalDelta);
+  rows.sort((x, y) => key(y) - key(x) || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  const limit = o.limit ?? 20;
+  return {
+    valueType: d.valueType,
+    absolute: Boolean(o.absolute),
+    baseTotal: d.baseTotal,
+    newTotal: d.newTotal,
+    functions: rows.length,
+    rows: limit > 0 ? rows.slice(0, limit) : rows,
+  };
+}
+
+export interface FoldedDiffOptions {
+  /** Scale the base's counts to the new side's total (difffolded.pl -n). */
+  normalize?: boolean;
+}
+
+/**
+ * difffolded.pl's output, "stack base new" per stack of either side, with the
+ * semantics of inferno's diff-folded (the corpus's reference): counts are
+ * whole numbers (fractions dropped), -n scales the base down to the new
+ * total. Lines come sorted by stack (the tools print them in hash order).
+ */
+export function foldedDiffLines(d: Diff, o: FoldedDiffOptions = {}): string[] {
+  const p = d.profile;
+  const trie = p.trie();
+  const names = p.frames;
+  const base = new Map<string, number>();
+  const next = new Map<string, number>();
+  const path: string[] = [];
+  const walk = (node: number) => {
+    const b = Math.trunc(trie.selfOf(node, 0));
+    const n = Math.trunc(trie.selfOf(node, 1));
+    if (path.length > 0 && (trie.selfOf(node, 0) !== 0 || trie.selfOf(node, 1) !== 0)) {
+      const key = path.join(';');
+      base.set(key, (base.get(key) ?? 0) + b);
+      next.set(key, (next.get(key) ?? 0) + n);
+    }
+    for (const c of trie.children(node)) {
+      path.push(names.nameOf(trie.frame[c] as number));
+      walk(c);
+      path.pop();
+    }
+  };
+  walk(0);
+  let total1 = 0;
+  let total2 = 0;
+  for (const v of base.values()) total1 += v;
+  for (const v of next.values()) total2 += v;
+  const keys = [...base.keys()].sort();
+  return keys.map((k) => {
+    let b = base.get(k) as number;
+    if (o.normalize && total1 !== total2 && total1 > 0) b = Math.trunc((b * total2) / total1);
+    return `${k} ${formatCount(b)} ${formatCount(next.get(k) as number)}`;
+  });
+}
+
+/** One --fail-on rule: `[fn:NAME ]self|total>N[%]`. */
+export interface GateRule {
+  text: string;
+  fn?: string;
+  key: 'self' | 'total';
+  threshold: number;
+}
+
+export function parseGateRule(text: string): GateRule {
+  const m = /^\s*(?:fn:(.+?)\s+)?(self|total)\s*>\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  if (!m) {
+    throw new PyroError(`--fail-on ${text}: expected [fn:NAME ]self>N% or total>N% (percentage points of share)`, 2);
+  }
+  return { text, fn: m[1], key: m[2] as 'self' | 'total', threshold: Number(m[3]) };
+}
+
+export interface GateOffence {
+  rule: string;
+  row: DiffRow;
+}
+
+/**
+ * The functions whose self or total grew by more than a rule's threshold
+ * (percentage points of share; raw units with --absolute). A rule with fn:
+ * applies to that function only (its name, or its name before a space, as in
+ * "fn (file.js:12)").
+ */
+export function gateOffences(rows: readonly DiffRow[], rules: readonly GateRule[]): GateOffence[] {
+  const out: GateOffence[] = [];
+  for (const row of rows) {
+    for (const rule of rules) {
+      if (rule.fn !== undefined && row.name !== rule.fn && !row.name.startsWith(`${rule.fn} `)) continue;
+      const delta = rule.key === 'self' ? row.selfDelta : row.totalDelta;
+      if (delta > rule.threshold) {
+        out.push({ rule: rule.text, row });
+        break;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,159 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type DiffRow, diffProfiles, diffTable, normalizeName } from '../src/core/diff/diff.js';
+import { corpus, pyro, readBytes, readFile, tempDir } from './helpers.js';
+
+const DIFF = (f: string) => corpus('diff-folded', f);
+const sortedLines = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+describe('pyro diff --to folded-diff', () => {
+  // The corpus's results are inferno's diff-folded output, printed in hash order: the lines are
+  // compared sorted (pyro prints them sorted by stack), every byte of every line equal.
+  for (const [name, base, extra] of [
+    ['default', 'before.txt', []],
+    ['normalize', 'before.txt', ['--normalize']],
+    ['strip_hex', 'before.txt', ['--strip-hex']],
+    ['fractionals', 'before_fractionals.txt', []],
+  ] as const) {
+    it(`gives difffolded's lines for the ${name} case`, () => {
+      const r = pyro(['diff', DIFF(base), DIFF('after.txt'), '--to', 'folded-diff', ...extra]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.split('\n').filter(Boolean)).toEqual(sortedLines(r.stdout));
+      expect(sortedLines(r.stdout)).toEqual(sortedLines(readFileSync(DIFF(`results/${name}.txt`), 'utf8')));
+    });
+  }
+});
+
+describe('the diff table', () => {
+  /** Per function over folded lines: self and total (a stack counted once per function). */
+  function brute(lines: string[]): { self: Map<string, number>; total: Map<string, number>; sum: number } {
+    const self = new Map<string, number>();
+    const total = new Map<string, number>();
+    let sum = 0;
+    for (const l of lines) {
+      const cut = l.lastIndexOf(' ');
+      const frames = l.slice(0, cut).split(';');
+      const v = Number(l.slice(cut + 1));
+      sum += v;
+      const leaf = frames[frames.length - 1] as string;
+      self.set(leaf, (self.get(leaf) ?? 0) + v);
+      for (const f of new Set(frames)) total.set(f, (total.get(f) ?? 0) + v);
+    }
+    return { self, total, sum };
+  }
+
+  it('compares shares of each side by default, raw values with --absolute, and marks new and vanished functions', async () => {
+    const before = ['main;parse;lex 30', 'main;parse 10', 'main;render 40', 'main;old 20'];
+    const after = ['main;parse;lex 90', 'main;parse 10', 'main;render 80', 'main;fresh 20'];
+    const d = diffProfiles(
+      await readBytes('b.folded', before.join('\n')),
+      await readBytes('a.folded', after.join('\n')),
+    );
+    const b = brute(before);
+    const a = brute(after);
+    const rows = diffTable(d, { limit: 0 }).rows;
+    const byName = new Map(rows.map((r) => [r.name, r]));
+    for (const name of new Set([...b.total.keys(), ...a.total.keys()])) {
+      const r = byName.get(name) as DiffRow;
+      expect(r.selfBase).toBeCloseTo((100 * (b.self.get(name) ?? 0)) / b.sum, 9);
+      expect(r.selfNew).toBeCloseTo((100 * (a.self.get(name) ?? 0)) / a.sum, 9);
+      expect(r.totalBase).toBeCloseTo((100 * (b.total.get(name) ?? 0)) / b.sum, 9);
+      expect(r.totalNew).toBeCloseTo((100 * (a.total.get(name) ?? 0)) / a.sum, 9);
+      expect(r.selfDelta).toBeCloseTo(r.selfNew - r.selfBase, 9);
+    }
+    expect(byName.get('fresh')?.status).toBe('new');
+    expect(byName.get('old')?.status).toBe('vanished');
+    expect(byName.get('lex')?.status).toBe('changed');
+    // Largest absolute change of self share first.
+    const keys = rows.map((r) => Math.abs(r.selfDelta));
+    expect(keys).toEqual([...keys].sort((x, y) => y - x));
+    // lex doubled its share (30% -> 45%), render stayed at 40%.
+    expect(byName.get('lex')?.selfDelta).toBeCloseTo(15, 9);
+    expect(byName.get('render')?.selfDelta).toBeCloseTo(0, 9);
+    const raw = new Map(diffTable(d, { absolute: true, limit: 0 }).rows.map((r) => [r.name, r]));
+    expect(raw.get('render')?.selfDelta).toBe(40);
+    expect(raw.get('lex')?.relative).toBe(2);
+  });
+
+  it('matches frames across builds with --ignore-lines and --strip-hex', async () => {
+    expect(normalizeName('handler (/app/server.js:12:7)', { ignoreLines: true })).toBe('handler (/app/server.js)');
+    expect(normalizeName('main.go:42', { ignoreLines: true })).toBe('main.go');
+    expect(normalizeName('[unknown] 0x7f3a2c', { stripHex: true })).toBe('[unknown] 0x...');
+    const base = await readBytes('b.folded', 'main;handler (/app/server.js:12:7) 10\n');
+    const next = await readBytes('a.folded', 'main;handler (/app/server.js:40:3) 10\n');
+    const moved = diffTable(diffProfiles(base, next), { limit: 0 }).rows;
+    expect(moved.find((r) => r.name.startsWith('handler'))?.status).toBe('vanished');
+    const matched = diffTable(diffProfiles(base, next, { ignoreLines: true }), { limit: 0 }).rows;
+    expect(matched.map((r) => [r.name, r.status])).toContainEqual(['handler (/app/server.js)', 'changed']);
+  });
+
+  it('reads any input on each side, several merged, and says when the value types do not meet', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'b1.folded'), 'main;a 10\n');
+    writeFileSync(join(dir, 'b2.folded'), 'main;b 10\n');
+    writeFileSync(join(dir, 'n.folded'), 'main;a 5\nmain;b 15\n');
+    const r = pyro([
+      'diff',
+      '--base',
+      join(dir, 'b1.folded'),
+      '--base',
+      join(dir, 'b2.folded'),
+      '--new',
+      join(dir, 'n.folded'),
+      '--json',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const t = JSON.parse(r.stdout) as { baseTotal: number; newTotal: number; rows: DiffRow[] };
+    expect([t.baseTotal, t.newTotal]).toEqual([20, 20]);
+    expect(t.rows.find((x) => x.name === 'b')?.selfDelta).toBeCloseTo(25, 9);
+    const p = await readFile(corpus('speedscope-samples', 'pprof', 'simple.prof'));
+    const q = await readBytes('f.folded', 'main 1\n');
+    expect(() => diffProfiles(p, q)).toThrow(/the new side has no .* values/);
+    const usage = pyro(['diff', join(dir, 'n.folded')]);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/^pyro: /);
+  });
+});
+
+describe('the CI gate', () => {
+  const dir = tempDir();
+  const before = join(dir, 'before.folded');
+  const after = join(dir, 'after.folded');
+  writeFileSync(before, 'main;parse 50\nmain;render 50\n');
+  writeFileSync(after, 'main;parse 58\nmain;render 42\nmain;fresh 0.5\n');
+
+  it('exits 3 when a function crosses --fail-on, offenders first in the text and in the JSON', () => {
+    const r = pyro(['diff', before, after, '--fail-on', 'self>5%']);
+    expect(r.status).toBe(3);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^1 function crossed --fail-on/);
+    expect(lines[1]).toMatch(/^\s+parse: self>5%/);
+    const j = pyro(['diff', before, after, '--fail-on', 'self>5%', '--json']);
+    expect(j.status).toBe(3);
+    const out = JSON.parse(j.stdout) as { failed: { rule: string; row: DiffRow }[] };
+    expect(out.failed.map((f) => f.row.name)).toEqual(['parse']);
+  });
+
+  it('exits 0 when nothing crosses, applies fn: rules to one function, and rejects a bad rule in one line', () => {
+    expect(pyro(['diff', before, after, '--fail-on', 'self>10%']).status).toBe(0);
+    expect(pyro(['diff', before, after, '--fail-on', 'fn:render self>1%']).status).toBe(0);
+    expect(pyro(['diff', before, after, '--fail-on', 'fn:parse total>5%']).status).toBe(3);
+    const bad = pyro(['diff', before, after, '--fail-on', 'self>>2']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/--fail-on self>>2: expected/);
+  });
+
+  it('writes a markdown table for a job summary', () => {
+    const r = pyro(['diff', before, after, '--format', 'markdown', '--fail-on', 'self>5%']);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/^\*\*1 function crossed --fail-on\*\*/);
+    expect(r.stdout).toMatch(/\| self base \| self new \| Δ self \|/);
+    expect(r.stdout).toMatch(/\| `fresh` \*\*new\*\* \|/);
+  });
+});
