@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { type DiffRow, diffProfiles, diffTable, normalizeName } from '../src/core/diff/diff.js';
 import { corpus, pyro, readBytes, readFile, tempDir } from './helpers.js';
@@ -117,6 +118,33 @@ describe('the diff table', () => {
     const usage = pyro(['diff', join(dir, 'n.folded')]);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/^pyro: /);
+  });
+});
+
+describe('the differential flamegraph', () => {
+  it('draws both sides in one SVG: red for growth, blue for shrinkage, vanished frames too, both shares in the titles', () => {
+    const out = join(tempDir(), 'diff.svg');
+    const r = pyro(['diff', DIFF('before.txt'), DIFF('after.txt'), '-o', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const svg = readFileSync(out, 'utf8');
+    expect(XMLValidator.validate(svg)).toBe(true);
+    const frames = [...svg.matchAll(/<g><title>([^<]*)<\/title><rect [^>]*fill="rgb\((\d+),(\d+),(\d+)\)"/g)].map(
+      (m) => ({
+        title: m[1] as string,
+        rgb: [Number(m[2]), Number(m[3]), Number(m[4])],
+      }),
+    );
+    const find = (name: string) => frames.find((f) => f.title.startsWith(`${name} (`));
+    // Only in the new build: red, 0% before, 15% (12 of 80) after.
+    const fresh = find('__fget_light_[k]');
+    expect(fresh?.title).toBe('__fget_light_[k] (base 0.00%, new 15.00%, +15.00 points)');
+    expect((fresh?.rgb[0] ?? 0) > (fresh?.rgb[2] ?? 0)).toBe(true);
+    // Only in the base: still drawn, blue.
+    const gone = find('0x234f2abc');
+    expect(gone?.title).toBe('0x234f2abc (base 1.54%, new 0.00%, -1.54 points)');
+    expect((gone?.rgb[2] ?? 0) > (gone?.rgb[0] ?? 0)).toBe(true);
+    const html = pyro(['diff', DIFF('before.txt'), DIFF('after.txt'), '-o', join(tempDir(), 'd.html')]);
+    expect(html.status).toBe(2);
   });
 });
 

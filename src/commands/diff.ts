@@ -13,7 +13,9 @@ import {
   gateOffences,
   parseGateRule,
 } from '../core/diff/diff.js';
+import { renderDiffSvg } from '../core/diff/graph.js';
 import { EXIT, PyroError } from '../core/errors.js';
+import { svgGraphWidth } from '../core/render/svg.js';
 import { formatValue } from '../core/units.js';
 
 export default class Diff extends PyroCommand {
@@ -28,6 +30,7 @@ export default class Diff extends PyroCommand {
     "<%= config.bin %> diff before.folded after.folded --fail-on 'self>2%' --fail-on 'fn:parseJSON self>0.5%'",
     '<%= config.bin %> diff before.folded after.folded --to folded-diff --normalize',
     '<%= config.bin %> diff old.svg new.svg --ignore-lines --json',
+    '<%= config.bin %> diff before.pb.gz after.pb.gz -o diff.svg',
   ];
   static override enableJsonFlag = true;
   static override strict = false;
@@ -49,7 +52,11 @@ export default class Diff extends PyroCommand {
     format: Flags.string({ description: 'table or markdown', options: ['table', 'markdown'], default: 'table' }),
     to: Flags.string({ description: "folded-diff: difffolded.pl's two-column output", options: ['folded-diff'] }),
     normalize: Flags.boolean({ description: 'folded-diff: scale the base counts to the new total (difffolded.pl -n)' }),
-    output: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
+    output: Flags.string({
+      char: 'o',
+      description: 'write to this file instead of stdout; a .svg file gets the differential flamegraph',
+    }),
+    negate: Flags.boolean({ description: 'differential flamegraph: widths by the base side' }),
     'fail-on': Flags.string({
       description: 'exit 3 when a function grows past this: [fn:NAME ]self>N% or total>N% (percentage points)',
       multiple: true,
@@ -89,13 +96,23 @@ export default class Diff extends PyroCommand {
       else await this.writeOut(text);
       return { ...diffTable(d, { limit: 0 }), failed: [] };
     }
+    if (flags.output && /\.html?$/i.test(flags.output)) {
+      throw new PyroError('-o: the differential HTML page is not written yet; use -o diff.svg', 2);
+    }
+    if (flags.output && /\.svg$/i.test(flags.output)) {
+      writeFileSync(
+        flags.output,
+        renderDiffSvg(d, { negate: flags.negate, absolute: flags.absolute, minShare: 0.1 / svgGraphWidth() }),
+      );
+      process.stderr.write(`pyro: wrote ${flags.output}\n`);
+    }
     const sort = flags.sort as 'self' | 'total';
     const all = diffTable(d, { absolute: flags.absolute, sort, limit: 0 });
     const failed = gateOffences(all.rows, rules);
     const table = { ...all, rows: flags.limit > 0 ? all.rows.slice(0, flags.limit) : all.rows };
     if (!this.jsonEnabled()) {
       const text = flags.format === 'markdown' ? markdown(table, failed) : this.text(table, failed);
-      if (flags.output) writeFileSync(flags.output, text);
+      if (flags.output && !/\.svg$/i.test(flags.output)) writeFileSync(flags.output, text);
       else this.log(text.trimEnd());
     }
     if (failed.length > 0) process.exitCode = EXIT.gate;

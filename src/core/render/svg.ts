@@ -30,6 +30,10 @@ export interface SvgOptions extends ColorOptions {
   minWidthText?: string;
   /** Carry the profile inside (default), so that pyro reads the file back. */
   embed?: boolean;
+  /** Instead of the palette: a rectangle's fill (differential graphs colour by change). */
+  fillOf?: (rect: number) => string;
+  /** Instead of "N samples, P%": what a rectangle's title says after its name. */
+  detailOf?: (rect: number) => string;
 }
 
 export const SVG_DEFAULTS = {
@@ -118,8 +122,8 @@ export function renderSvg(layout: FlameLayout, o: SvgOptions): string {
     const share = total > 0 ? (100 * value) / total : 0;
     const label = fitText(name, w, charWidth);
     out.push(
-      `<g><title>${escapeXml(name)} (${amount(value)}, ${share.toFixed(2)}%)</title>`,
-      `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${frameHeight - 1}" fill="${color(name)}" rx="2" ry="2"/>`,
+      `<g><title>${escapeXml(name)} (${o.detailOf ? escapeXml(o.detailOf(r)) : `${amount(value)}, ${share.toFixed(2)}%`})</title>`,
+      `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${frameHeight - 1}" fill="${o.fillOf ? o.fillOf(r) : color(name)}" rx="2" ry="2"/>`,
       // A frame too narrow for a name has no <text> (most frames of a big graph): the script adds one on zoom.
       label ? `<text x="${(x + 3).toFixed(2)}" y="${y + textDy}">${escapeXml(label)}</text></g>\n` : '</g>\n',
     );

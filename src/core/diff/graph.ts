@@ -1,0 +1,98 @@
+// The differential flamegraph: the diff's trie drawn by the flamegraph
+// renderers, coloured by the change of each frame's share (red: grew, blue:
+// shrank, the more saturated the larger the change), with frames that
+// vanished drawn too: each frame is as wide as the larger of its two sides,
+// the base scaled to the new side's total (to the base's with `negate`).
+import type { Profile } from '../model/profile.js';
+import { type FlameLayout, layoutFlame } from '../render/layout.js';
+import { renderSvg, type SvgOptions } from '../render/svg.js';
+import type { Diff } from './diff.js';
+
+export interface DiffGraphOptions {
+  /** Widths by the base side (the new one scaled to it). */
+  negate?: boolean;
+  /** Raw values instead of shares: no scaling between the sides. */
+  absolute?: boolean;
+  minShare?: number;
+}
+
+/** A profile of three columns: width (the larger side), base and new, the sides scaled to one total. */
+export function diffGraphProfile(d: Diff, o: DiffGraphOptions = {}): Profile {
+  const src = d.profile.trie();
+  const [bScale, nScale] = o.absolute
+    ? [1, 1]
+    : o.negate
+      ? [1, d.newTotal > 0 ? d.baseTotal / d.newTotal : 0]
+      : [d.baseTotal > 0 ? d.newTotal / d.baseTotal : 0, 1];
+  const unit = d.valueType.unit;
+  const out = d.profile.emptyLike([
+    { type: 'width', unit },
+    { type: 'base', unit },
+    { type: 'new', unit },
+  ]);
+  const trie = out.trieFor(0);
+  trie.mergeFrom(src, undefined, [1, 2]);
+  for (let n = 0; n < trie.size; n++) {
+    const b = trie.selfOf(n, 1) * bScale;
+    const v = trie.selfOf(n, 2) * nScale;
+    trie.self[n * 3 + 1] = b;
+    trie.self[n * 3 + 2] = v;
+    trie.addSelf(n, 0, Math.max(b, v));
+  }
+  out.invalidate();
+  return out;
+}
+
+export function renderDiffSvg(d: Diff, o: DiffGraphOptions & Omit<SvgOptions, 'palette'>): string {
+  const p = diffGraphProfile(d, o);
+  const layout = layoutFlame(p, { valueIndex: 0, minShare: o.minShare });
+  const { change, largest } = changes(layout);
+  const unitText = o.absolute ? '' : ' (shares)';
+  return renderSvg(layout, {
+    ...o,
+    palette: 'hot',
+    title: o.title ?? 'Differential Flame Graph',
+    subtitle: [o.subtitle, `red: grew, blue: shrank, width: the larger side${unitText}`].filter(Boolean).join('; '),
+    fillOf: (r) => fill((change[r] as number) / (largest || 1)),
+    detailOf: (r) => detail(layout, r, o.absolute ?? false),
+  });
+}
+
+/** Per rectangle, new total minus base total; and the largest change in size. */
+function changes(layout: FlameLayout): { change: Float64Array; largest: number } {
+  const t = layout.trie;
+  const change = new Float64Array(layout.count);
+  let largest = 0;
+  for (let r = 0; r < layout.count; r++) {
+    const n = layout.node[r] as number;
+    const c = t.totalOf(n, 2) - t.totalOf(n, 1);
+    change[r] = c;
+    if (r > 0 && Math.abs(c) > largest) largest = Math.abs(c);
+  }
+  return { change, largest };
+}
+
+/** White for no change, towards red for growth and blue for shrinkage. */
+function fill(ratio: number): string {
+  const s = Math.min(1, Math.abs(ratio));
+  const c = Math.round(235 * (1 - s));
+  if (ratio > 0) return `rgb(255,${c},${c})`;
+  if (ratio < 0) return `rgb(${c},${c},255)`;
+  return 'rgb(235,235,235)';
+}
+
+function detail(layout: FlameLayout, r: number, absolute: boolean): string {
+  const t = layout.trie;
+  const n = layout.node[r] as number;
+  const whole = t.totalOf(0, 2) || 1;
+  const base = t.totalOf(n, 1);
+  const next = t.totalOf(n, 2);
+  if (absolute) return `base ${round(base)}, new ${round(next)}, ${next >= base ? '+' : ''}${round(next - base)}`;
+  const pct = (v: number) => (100 * v) / whole;
+  const delta = pct(next) - pct(base);
+  return `base ${pct(base).toFixed(2)}%, new ${pct(next).toFixed(2)}%, ${delta >= 0 ? '+' : ''}${delta.toFixed(2)} points`;
+}
+
+function round(v: number): string {
+  return String(Math.round(v * 100) / 100);
+}
