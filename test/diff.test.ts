@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { type DiffRow, diffProfiles, diffTable, normalizeName } from '../src/core/diff/diff.js';
-import { corpus, pyro, readBytes, readFile, tempDir } from './helpers.js';
+import { tQuantile, welch } from '../src/core/diff/stats.js';
+import { corpus, pyro, ROOT, readBytes, readFile, tempDir } from './helpers.js';
 
 const DIFF = (f: string) => corpus('diff-folded', f);
 const sortedLines = (text: string) =>
@@ -183,5 +185,59 @@ describe('the CI gate', () => {
     expect(r.stdout).toMatch(/^\*\*1 function crossed --fail-on\*\*/);
     expect(r.stdout).toMatch(/\| self base \| self new \| Δ self \|/);
     expect(r.stdout).toMatch(/\| `fresh` \*\*new\*\* \|/);
+  });
+});
+
+describe("Welch's test", () => {
+  it('has the t quantiles of the tables, and an interval around the difference of the means', () => {
+    expect(tQuantile(0.975, 10)).toBeCloseTo(2.228, 3);
+    expect(tQuantile(0.995, 4)).toBeCloseTo(4.604, 3);
+    expect(tQuantile(0.95, 1)).toBeCloseTo(6.314, 3);
+    expect(tQuantile(0.975, 1e6)).toBeCloseTo(1.96, 2);
+    // Two samples of 5: means 10 and 12, variances 2.5 each; df = 8, se = 1.
+    const c = welch([8, 9, 10, 11, 12], [10, 11, 12, 13, 14], 0.95);
+    expect(c.delta).toBe(2);
+    expect(c.low).toBeCloseTo(2 - 2.306, 3);
+    expect(c.high).toBeCloseTo(2 + 2.306, 3);
+    expect(c.significant).toBe(false);
+    expect(welch([1, 1.1, 0.9], [3, 3.1, 2.9], 0.99).significant).toBe(true);
+  });
+});
+
+describe('the gate on real recordings', () => {
+  it('passes runs of the same program, fails a function that does 20% more work, and marks a new one', () => {
+    const dir = tempDir();
+    const app = join(ROOT, 'test', 'fixtures', 'diff-app.js');
+    const record = (name: string, args: string[]) => {
+      const r = spawnSync(process.execPath, [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        dir,
+        '--cpu-prof-name',
+        name,
+        app,
+        ...args,
+      ]);
+      expect(r.status, r.stderr?.toString()).toBe(0);
+      return join(dir, name);
+    };
+    const runs = (prefix: string, args: string[]) => [1, 2, 3].map((i) => record(`${prefix}${i}.cpuprofile`, args));
+    const base = runs('base', ['600', '1']);
+    const same = runs('same', ['600', '1']);
+    const changed = runs('changed', ['600', '1.2', '1']);
+    const sides = (b: string[], n: string[]) => [...b.flatMap((f) => ['--base', f]), ...n.flatMap((f) => ['--new', f])];
+    const quiet = pyro(['diff', ...sides(base, same), '--fail-on', 'total>2%', '--json']);
+    expect(quiet.status, quiet.stdout + quiet.stderr).toBe(0);
+    const loud = pyro(['diff', ...sides(base, changed), '--fail-on', 'total>2%', '--json', '--limit', '0']);
+    expect(loud.status, loud.stdout + loud.stderr).toBe(3);
+    const out = JSON.parse(loud.stdout) as { failed: { row: DiffRow }[]; rows: DiffRow[] };
+    expect(out.failed.map((f) => f.row.name)).toContain('checksum');
+    const checksum = out.rows.find((r) => r.name === 'checksum') as DiffRow;
+    expect(checksum.totalChange?.significant).toBe(true);
+    expect(checksum.totalChange?.low).toBeGreaterThan(0);
+    expect(out.rows.find((r) => r.name === 'compress')?.status).toBe('new');
+    // The text says which interval each change has.
+    const text = pyro(['diff', ...sides(base, changed), '--sort', 'total']);
+    expect(text.stdout).toMatch(/interval/);
   });
 });

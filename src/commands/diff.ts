@@ -4,17 +4,20 @@ import { PyroCommand } from '../cli/base.js';
 import { filterFlags, inputFlags, selectorFlags } from '../cli/flags.js';
 import { plainTable } from '../cli/table.js';
 import {
+  addIntervals,
   type DiffRow,
   type DiffTable,
   diffProfiles,
   diffTable,
   foldedDiffLines,
+  functionShares,
   type GateOffence,
   gateOffences,
   parseGateRule,
 } from '../core/diff/diff.js';
 import { renderDiffSvg } from '../core/diff/graph.js';
 import { EXIT, PyroError } from '../core/errors.js';
+import { mergeProfiles } from '../core/model/merge.js';
 import { svgGraphWidth } from '../core/render/svg.js';
 import { formatValue } from '../core/units.js';
 
@@ -57,6 +60,15 @@ export default class Diff extends PyroCommand {
       description: 'write to this file instead of stdout; a .svg file gets the differential flamegraph',
     }),
     negate: Flags.boolean({ description: 'differential flamegraph: widths by the base side' }),
+    confidence: Flags.string({
+      description: 'with several profiles a side: the confidence of the test that tells a change from noise',
+      default: '0.99',
+    }),
+    'min-samples': Flags.integer({
+      description: 'a function counts for --fail-on only with at least this value on a side (in the value unit)',
+      default: 0,
+      min: 0,
+    }),
     'fail-on': Flags.string({
       description: 'exit 3 when a function grows past this: [fn:NAME ]self>N% or total>N% (percentage points)',
       multiple: true,
@@ -82,8 +94,17 @@ export default class Diff extends PyroCommand {
       throw new PyroError('pyro diff needs a base and a new side: pyro diff BASE NEW', 2);
     }
     const rules = (flags['fail-on'] ?? []).map(parseGateRule);
-    const base = await this.readInputs(baseInputs, flags);
-    const next = await this.readInputs(newInputs, flags);
+    const confidence = Number(flags.confidence);
+    if (!(confidence > 0 && confidence < 1))
+      throw new PyroError(`--confidence ${flags.confidence}: expected a number between 0 and 1`, 2);
+    // Several inputs a side: each read alone too, for the test of each change over the runs.
+    const repeated = baseInputs.length >= 2 && newInputs.length >= 2 && !flags.absolute;
+    const readSide = async (inputs: string[]) =>
+      repeated ? Promise.all(inputs.map((i) => this.readInputs([i], flags))) : [await this.readInputs(inputs, flags)];
+    const baseRuns = await readSide(baseInputs);
+    const newRuns = await readSide(newInputs);
+    const base = mergeProfiles(baseRuns);
+    const next = mergeProfiles(newRuns);
     const d = diffProfiles(base, next, {
       value: flags.value,
       stripHex: flags['strip-hex'],
@@ -108,7 +129,16 @@ export default class Diff extends PyroCommand {
     }
     const sort = flags.sort as 'self' | 'total';
     const all = diffTable(d, { absolute: flags.absolute, sort, limit: 0 });
-    const failed = gateOffences(all.rows, rules);
+    const names = { stripHex: flags['strip-hex'], ignoreLines: flags['ignore-lines'] };
+    if (repeated) {
+      const shares = (runs: typeof baseRuns) => runs.map((p) => functionShares(p, d.valueType, names));
+      addIntervals(all.rows, shares(baseRuns), shares(newRuns), confidence);
+    } else if (rules.length > 0 && !this.jsonEnabled()) {
+      process.stderr.write(
+        'pyro: one profile a side: noise cannot be told from change, so --fail-on uses its thresholds alone (give two runs or more a side with --base and --new for a test)\n',
+      );
+    }
+    const failed = gateOffences(all.rows, rules, flags['min-samples']);
     const table = { ...all, rows: flags.limit > 0 ? all.rows.slice(0, flags.limit) : all.rows };
     if (!this.jsonEnabled()) {
       const text = flags.format === 'markdown' ? markdown(table, failed) : this.text(table, failed);
@@ -121,6 +151,7 @@ export default class Diff extends PyroCommand {
 
   private text(t: DiffTable, failed: GateOffence[]): string {
     const c = this.colors();
+    const intervals = t.rows.some((r) => r.selfChange);
     const lines: string[] = [];
     if (failed.length > 0) {
       lines.push(c.red(`${failed.length} function${failed.length === 1 ? '' : 's'} crossed --fail-on:`));
@@ -130,7 +161,9 @@ export default class Diff extends PyroCommand {
     lines.push(c.dim(header(t)));
     lines.push(
       plainTable(
-        ['self base', 'self new', 'delta', 'total base', 'total new', 'delta', 'rel', 'name'].map((h) => c.dim(h)),
+        ['self base', 'self new', 'delta', 'total base', 'total new', 'delta', 'rel']
+          .concat(intervals ? ['interval'] : [], ['name'])
+          .map((h) => c.dim(h)),
         t.rows.map((r) => {
           const delta = (v: number) =>
             v > 0 ? c.red(num(t, v, true)) : v < 0 ? c.blue(num(t, v, true)) : num(t, v, true);
@@ -142,6 +175,7 @@ export default class Diff extends PyroCommand {
             num(t, r.totalNew),
             delta(r.totalDelta),
             relative(r),
+            ...(intervals ? [interval(t, r)] : []),
             `${r.name}${r.status === 'changed' ? '' : ` (${r.status})`}`,
           ];
         }),
@@ -159,6 +193,14 @@ function header(t: DiffTable): string {
 function num(t: DiffTable, v: number, signed = false): string {
   const s = t.absolute ? formatValue(Math.abs(v), t.valueType.unit) : `${Math.abs(v).toFixed(2)}%`;
   return signed ? `${v > 0 ? '+' : v < 0 ? '-' : ''}${s.replace(/%$/, t.absolute ? '' : 'pp')}` : s;
+}
+
+/** The interval of the sort key's change, "[low, high]" in points, and * when it excludes 0. */
+function interval(t: DiffTable, r: DiffRow): string {
+  const ch = t.sortKey === 'total' ? r.totalChange : r.selfChange;
+  if (!ch) return '';
+  const f = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(2)}`;
+  return `[${f(ch.low)}, ${f(ch.high)}]${ch.significant ? '*' : ''}`;
 }
 
 function relative(r: DiffRow): string {

@@ -7,6 +7,7 @@ import { formatCount } from '../formats/folded.js';
 import { resolveValue } from '../model/filter.js';
 import { Profile, type ValueType } from '../model/profile.js';
 import { topTable } from '../report/top.js';
+import { type Change, welch } from './stats.js';
 
 export interface NameOptions {
   /** Drop addresses and hex numbers: every 0x... becomes "0x..." (difffolded.pl -s). */
@@ -92,11 +93,15 @@ export interface DiffRow {
   /** (new - base) / base of the sort key; Infinity for a new function, -1 for a vanished one. */
   relative: number;
   status: 'new' | 'vanished' | 'changed';
+  /** With several profiles a side: the interval of each change (Welch), in percentage points. */
+  selfChange?: Change;
+  totalChange?: Change;
 }
 
 export interface DiffTable {
   valueType: ValueType;
   absolute: boolean;
+  sortKey: 'self' | 'total';
   baseTotal: number;
   newTotal: number;
   functions: number;
@@ -152,6 +157,7 @@ export function diffTable(d: Diff, o: DiffTableOptions = {}): DiffTable {
   return {
     valueType: d.valueType,
     absolute: Boolean(o.absolute),
+    sortKey: sort,
     baseTotal: d.baseTotal,
     newTotal: d.newTotal,
     functions: rows.length,
@@ -227,16 +233,22 @@ export interface GateOffence {
 
 /**
  * The functions whose self or total grew by more than a rule's threshold
- * (percentage points of share; raw units with --absolute). A rule with fn:
- * applies to that function only (its name, or its name before a space, as in
- * "fn (file.js:12)").
+ * (percentage points of share; raw units with --absolute), and where the rows
+ * carry intervals (several profiles a side), by a growth whose interval lies
+ * above zero. A rule with fn: applies to that function only (its name, or its
+ * name before a space, as in "fn (file.js:12)"). Functions whose value is
+ * under `minValue` on both sides do not count.
  */
-export function gateOffences(rows: readonly DiffRow[], rules: readonly GateRule[]): GateOffence[] {
+export function gateOffences(rows: readonly DiffRow[], rules: readonly GateRule[], minValue = 0): GateOffence[] {
   const out: GateOffence[] = [];
   for (const row of rows) {
+    if (Math.max(row.new.total, row.base.total) < minValue) continue;
     for (const rule of rules) {
       if (rule.fn !== undefined && row.name !== rule.fn && !row.name.startsWith(`${rule.fn} `)) continue;
       const delta = rule.key === 'self' ? row.selfDelta : row.totalDelta;
+      // With repeated runs, only a growth the test tells from noise counts.
+      const change = rule.key === 'self' ? row.selfChange : row.totalChange;
+      if (change && !(change.low > 0)) continue;
       if (delta > rule.threshold) {
         out.push({ rule: rule.text, row });
         break;
@@ -244,4 +256,43 @@ export function gateOffences(rows: readonly DiffRow[], rules: readonly GateRule[
     }
   }
   return out;
+}
+
+/** Per function (names normalised), its self and total as percentages of the profile's total. */
+export function functionShares(
+  profile: Profile,
+  valueType: ValueType,
+  o: NameOptions,
+): Map<string, { self: number; total: number }> {
+  const v = profile.valueTypes.findIndex((t) => t.type === valueType.type && t.unit === valueType.unit);
+  const out = new Map<string, { self: number; total: number }>();
+  if (v < 0) return out;
+  const t = topTable(profile, { valueIndex: v, limit: 0 });
+  for (const r of t.rows) {
+    const name = normalizeName(r.name, o);
+    const e = out.get(name) ?? { self: 0, total: 0 };
+    // Names that normalise alike are one function: self adds up; total is at least the largest.
+    e.self += r.selfPercent;
+    e.total = Math.max(e.total, r.totalPercent);
+    out.set(name, e);
+  }
+  return out;
+}
+
+/**
+ * Adds to each row the interval of its change (Welch's test on the shares of
+ * each side's profiles, two or more a side) at `confidence`.
+ */
+export function addIntervals(
+  rows: DiffRow[],
+  baseShares: readonly Map<string, { self: number; total: number }>[],
+  newShares: readonly Map<string, { self: number; total: number }>[],
+  confidence: number,
+): void {
+  for (const row of rows) {
+    const pick = (side: readonly Map<string, { self: number; total: number }>[], key: 'self' | 'total') =>
+      side.map((m) => m.get(row.name)?.[key] ?? 0);
+    row.selfChange = welch(pick(baseShares, 'self'), pick(newShares, 'self'), confidence);
+    row.totalChange = welch(pick(baseShares, 'total'), pick(newShares, 'total'), confidence);
+  }
 }
