@@ -15,7 +15,7 @@ import {
   gateOffences,
   parseGateRule,
 } from '../core/diff/diff.js';
-import { renderDiffSvg } from '../core/diff/graph.js';
+import { renderDiffHtml, renderDiffSvg } from '../core/diff/graph.js';
 import { EXIT, PyroError } from '../core/errors.js';
 import { mergeProfiles } from '../core/model/merge.js';
 import { svgGraphWidth } from '../core/render/svg.js';
@@ -57,7 +57,8 @@ export default class Diff extends PyroCommand {
     normalize: Flags.boolean({ description: 'folded-diff: scale the base counts to the new total (difffolded.pl -n)' }),
     output: Flags.string({
       char: 'o',
-      description: 'write to this file instead of stdout; a .svg file gets the differential flamegraph',
+      description:
+        'write to this file instead of stdout; a .svg gets the differential flamegraph, a .html it and the table',
     }),
     negate: Flags.boolean({ description: 'differential flamegraph: widths by the base side' }),
     confidence: Flags.string({
@@ -117,16 +118,6 @@ export default class Diff extends PyroCommand {
       else await this.writeOut(text);
       return { ...diffTable(d, { limit: 0 }), failed: [] };
     }
-    if (flags.output && /\.html?$/i.test(flags.output)) {
-      throw new PyroError('-o: the differential HTML page is not written yet; use -o diff.svg', 2);
-    }
-    if (flags.output && /\.svg$/i.test(flags.output)) {
-      writeFileSync(
-        flags.output,
-        renderDiffSvg(d, { negate: flags.negate, absolute: flags.absolute, minShare: 0.1 / svgGraphWidth() }),
-      );
-      process.stderr.write(`pyro: wrote ${flags.output}\n`);
-    }
     const sort = flags.sort as 'self' | 'total';
     const all = diffTable(d, { absolute: flags.absolute, sort, limit: 0 });
     const names = { stripHex: flags['strip-hex'], ignoreLines: flags['ignore-lines'] };
@@ -140,9 +131,15 @@ export default class Diff extends PyroCommand {
     }
     const failed = gateOffences(all.rows, rules, flags['min-samples']);
     const table = { ...all, rows: flags.limit > 0 ? all.rows.slice(0, flags.limit) : all.rows };
+    const graph = flags.output && /\.(svg|html?)$/i.test(flags.output) ? flags.output : undefined;
+    if (graph) {
+      const options = { negate: flags.negate, absolute: flags.absolute, minShare: 0.1 / svgGraphWidth() };
+      writeFileSync(graph, graph.endsWith('.svg') ? renderDiffSvg(d, options) : renderDiffHtml(d, table, options));
+      process.stderr.write(`pyro: wrote ${graph}\n`);
+    }
     if (!this.jsonEnabled()) {
       const text = flags.format === 'markdown' ? markdown(table, failed) : this.text(table, failed);
-      if (flags.output && !/\.svg$/i.test(flags.output)) writeFileSync(flags.output, text);
+      if (flags.output && !graph) writeFileSync(flags.output, text);
       else this.log(text.trimEnd());
     }
     if (failed.length > 0) process.exitCode = EXIT.gate;

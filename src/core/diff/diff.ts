@@ -6,6 +6,7 @@ import { PyroError } from '../errors.js';
 import { formatCount } from '../formats/folded.js';
 import { resolveValue } from '../model/filter.js';
 import { Profile, type ValueType } from '../model/profile.js';
+import { walkTrie } from '../model/walk.js';
 import { topTable } from '../report/top.js';
 import { type Change, welch } from './stats.js';
 
@@ -179,34 +180,42 @@ export interface FoldedDiffOptions {
 export function foldedDiffLines(d: Diff, o: FoldedDiffOptions = {}): string[] {
   const p = d.profile;
   const trie = p.trie();
+  const { frame } = trie;
   const names = p.frames;
-  const base = new Map<string, number>();
-  const next = new Map<string, number>();
+  // Each node with a count on either side is one stack (names were normalised when the trie was built).
+  const stacks: string[] = [];
+  const base: number[] = [];
+  const next: number[] = [];
   const path: string[] = [];
-  const walk = (node: number) => {
-    const b = Math.trunc(trie.selfOf(node, 0));
-    const n = Math.trunc(trie.selfOf(node, 1));
-    if (path.length > 0 && (trie.selfOf(node, 0) !== 0 || trie.selfOf(node, 1) !== 0)) {
-      const key = path.join(';');
-      base.set(key, (base.get(key) ?? 0) + b);
-      next.set(key, (next.get(key) ?? 0) + n);
-    }
-    for (const c of trie.children(node)) {
-      path.push(names.nameOf(trie.frame[c] as number));
-      walk(c);
+  walkTrie(
+    trie,
+    (node) => {
+      path.push(names.nameOf(frame[node] as number));
+      const b = trie.selfOf(node, 0);
+      const n = trie.selfOf(node, 1);
+      if (b === 0 && n === 0) return;
+      stacks.push(path.join(';'));
+      base.push(Math.trunc(b));
+      next.push(Math.trunc(n));
+    },
+    () => {
       path.pop();
-    }
-  };
-  walk(0);
+    },
+  );
   let total1 = 0;
   let total2 = 0;
-  for (const v of base.values()) total1 += v;
-  for (const v of next.values()) total2 += v;
-  const keys = [...base.keys()].sort();
-  return keys.map((k) => {
-    let b = base.get(k) as number;
-    if (o.normalize && total1 !== total2 && total1 > 0) b = Math.trunc((b * total2) / total1);
-    return `${k} ${formatCount(b)} ${formatCount(next.get(k) as number)}`;
+  for (const v of base) total1 += v;
+  for (const v of next) total2 += v;
+  const order = Array.from(stacks.keys()).sort((x, y) => {
+    const a = stacks[x] as string;
+    const b = stacks[y] as string;
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+  const normalize = o.normalize && total1 !== total2 && total1 > 0;
+  return order.map((i) => {
+    // As difffolded.pl: int(count * total2 / total1), in that order.
+    const b = normalize ? Math.trunc(((base[i] as number) * total2) / total1) : (base[i] as number);
+    return `${stacks[i]} ${formatCount(b)} ${formatCount(next[i] as number)}`;
   });
 }
 

@@ -5,8 +5,8 @@
 // the base scaled to the new side's total (to the base's with `negate`).
 import type { Profile } from '../model/profile.js';
 import { type FlameLayout, layoutFlame } from '../render/layout.js';
-import { renderSvg, type SvgOptions } from '../render/svg.js';
-import type { Diff } from './diff.js';
+import { escapeXml, renderSvg, type SvgOptions } from '../render/svg.js';
+import type { Diff, DiffRow, DiffTable } from './diff.js';
 
 export interface DiffGraphOptions {
   /** Widths by the base side (the new one scaled to it). */
@@ -95,4 +95,33 @@ function detail(layout: FlameLayout, r: number, absolute: boolean): string {
 
 function round(v: number): string {
   return String(Math.round(v * 100) / 100);
+}
+
+/**
+ * The differential page: the differential SVG (its own script: zoom, search)
+ * with the table of changes beside it, in one file that pyro reads back (the
+ * SVG carries the profile).
+ */
+export function renderDiffHtml(d: Diff, table: DiffTable, o: DiffGraphOptions & Omit<SvgOptions, 'palette'>): string {
+  const svg = renderDiffSvg(d, o).replace(/^<\?xml[^>]*>\s*<!DOCTYPE[^>]*>\s*/, '');
+  const pct = (v: number) => (table.absolute ? String(Math.round(v * 100) / 100) : `${v.toFixed(2)}%`);
+  const signed = (v: number) => `${v > 0 ? '+' : ''}${table.absolute ? Math.round(v * 100) / 100 : v.toFixed(2)}`;
+  const row = (r: DiffRow) =>
+    `<tr class="${r.selfDelta > 0 ? 'up' : r.selfDelta < 0 ? 'down' : ''}"><td>${pct(r.selfBase)}</td><td>${pct(r.selfNew)}</td><td>${signed(r.selfDelta)}</td>` +
+    `<td>${pct(r.totalBase)}</td><td>${pct(r.totalNew)}</td><td>${signed(r.totalDelta)}</td>` +
+    `<td class="name">${escapeXml(r.name)}${r.status === 'changed' ? '' : ` <b>${r.status}</b>`}</td></tr>`;
+  return [
+    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Differential flame graph</title>',
+    '<style>body{font:13px system-ui,sans-serif;margin:12px;display:flex;gap:16px;align-items:flex-start}',
+    'table{border-collapse:collapse}td,th{padding:2px 6px;text-align:right;border-bottom:1px solid #ddd}',
+    'td.name{text-align:left;font-family:monospace}tr.up td:nth-child(3){color:#c00}tr.down td:nth-child(3){color:#00c}</style>',
+    '</head><body>',
+    `<div>${svg}</div>`,
+    `<div><p>${escapeXml(`${table.rows.length} of ${table.functions} functions by change (${table.absolute ? 'raw values' : 'shares, deltas in points'})`)}</p>`,
+    '<table><thead><tr><th>self base</th><th>self new</th><th>Δ self</th><th>total base</th><th>total new</th><th>Δ total</th><th>function</th></tr></thead><tbody>',
+    table.rows.map(row).join('\n'),
+    '</tbody></table></div>',
+    // Inline, the SVG's onload does not fire: start its script here.
+    '<script>init();</script></body></html>\n',
+  ].join('');
 }

@@ -197,7 +197,7 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 const INTERACTION = `
 var svg, frames, details, matched, unzoomBtn, searchBtn, full;
 function init(evt) {
-  svg = document.documentElement;
+  svg = document.querySelector('svg');
   frames = Array.prototype.slice.call(document.querySelectorAll('#frames > g'));
   details = document.getElementById('details').firstChild;
   matched = document.getElementById('matched').firstChild;
