@@ -100,8 +100,13 @@ export default class Diff extends PyroCommand {
       throw new PyroError(`--confidence ${flags.confidence}: expected a number between 0 and 1`, 2);
     // Several inputs a side: each read alone too, for the test of each change over the runs.
     const repeated = baseInputs.length >= 2 && newInputs.length >= 2 && !flags.absolute;
-    const readSide = async (inputs: string[]) =>
-      repeated ? Promise.all(inputs.map((i) => this.readInputs([i], flags))) : [await this.readInputs(inputs, flags)];
+    const readSide = async (inputs: string[]) => {
+      if (!repeated) return [await this.readInputs(inputs, flags)];
+      // One after another: each may show a progress bar.
+      const runs = [];
+      for (const input of inputs) runs.push(await this.readInputs([input], flags));
+      return runs;
+    };
     const baseRuns = await readSide(baseInputs);
     const newRuns = await readSide(newInputs);
     const base = mergeProfiles(baseRuns);
