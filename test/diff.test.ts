@@ -233,7 +233,7 @@ describe("Welch's test", () => {
 describe('the gate on real recordings', () => {
   it('passes runs of the same program, fails a function that does 20% more work, and marks a new one', () => {
     const dir = tempDir();
-    const app = join(ROOT, 'test', 'fixtures', 'diff-app.js');
+    const app = join(ROOT, 'examples', 'app.js');
     const record = (name: string, args: string[]) => {
       const r = spawnSync(process.execPath, [
         '--cpu-prof',
