@@ -189,31 +189,48 @@ function encodeTimeline(
   // are bucket centres, and times already in parts (a store query's) land one per bucket.
   const step = span > 0 ? span / (TIMELINE_BUCKETS - 1) : 1;
   const buckets = span > 0 ? TIMELINE_BUCKETS : 1;
-  // (bucket, label set, node) -> summed values, in the order first seen (buckets ascend).
-  const sums = new Map<string, number[]>();
-  let integers = true;
+  // Entries (bucket, label set, node) with their summed values. The times are sorted, so a
+  // bucket's samples come together: one map per bucket, keyed by label set and node.
+  const bucketOf: number[] = [];
+  const setOf: number[] = [];
+  const nodeOf: number[] = [];
+  const sums: number[] = [];
+  let inBucket = new Map<number, number>();
+  let current = -1;
   for (let i = 0; i < n; i++) {
     const bucket = Math.round(((times.time[i] as number) - start) / step);
-    const key = `${bucket},${times.labelSet[i]},${times.node[i]}`;
-    let acc = sums.get(key);
-    if (!acc) {
-      acc = new Array<number>(k).fill(0);
-      sums.set(key, acc);
+    if (bucket !== current) {
+      current = bucket;
+      inBucket = new Map();
     }
-    for (let t = 0; t < k; t++) acc[t] = (acc[t] as number) + (times.values[i * k + t] as number);
+    const labelSet = times.labelSet[i] as number;
+    const node = times.node[i] as number;
+    const key = labelSet * 2 ** 32 + node;
+    let e = inBucket.get(key);
+    if (e === undefined) {
+      e = bucketOf.push(bucket) - 1;
+      setOf.push(labelSet);
+      nodeOf.push(node);
+      for (let t = 0; t < k; t++) sums.push(0);
+      inBucket.set(key, e);
+    }
+    for (let t = 0; t < k; t++) sums[e * k + t] = (sums[e * k + t] as number) + (times.values[i * k + t] as number);
   }
-  for (const acc of sums.values()) for (const v of acc) if (!Number.isInteger(v) || v < 0) integers = false;
+  const integers = sums.every((v) => Number.isInteger(v) && v >= 0);
   // At most ten bytes per varint, eight per float64.
-  const bytes = Buffer.alloc(sums.size * (30 + k * 10));
+  const bytes = Buffer.alloc(bucketOf.length * (30 + k * 10));
   let pos = 0;
-  for (const [key, acc] of sums) {
-    const [bucket, labelSet, node] = key.split(',').map(Number) as [number, number, number];
-    const index = blobIndex.get(labelSet)?.[node] ?? -1;
+  for (let e = 0; e < bucketOf.length; e++) {
+    const labelSet = setOf[e] as number;
+    const index = blobIndex.get(labelSet)?.[nodeOf[e] as number] ?? -1;
     if (index < 0) continue; // a stack whose values are all zero is not in the blob
-    pos = writeVarint(bytes, pos, bucket);
+    pos = writeVarint(bytes, pos, bucketOf[e] as number);
     pos = writeVarint(bytes, pos, trieIndex.get(labelSet) as number);
     pos = writeVarint(bytes, pos, index);
-    for (const v of acc) pos = integers ? writeVarint(bytes, pos, v) : bytes.writeDoubleLE(v, pos);
+    for (let t = 0; t < k; t++) {
+      const v = sums[e * k + t] as number;
+      pos = integers ? writeVarint(bytes, pos, v) : bytes.writeDoubleLE(v, pos);
+    }
   }
   return {
     header: { start, step, buckets, kind: integers ? 1 : 2, bytes: pos },
