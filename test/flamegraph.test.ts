@@ -429,9 +429,12 @@ describe('text flamegraphs', () => {
     expect(all.stdout.split('\n').length).toBeGreaterThan(lines.length);
   });
 
-  it('refuses an -o whose extension says nothing, in one line', () => {
+  it('refuses an -o whose extension says nothing, and a bad --bg-colors, in one line', () => {
     const r = pyro(['flamegraph', FLAMES, '-o', join(tempDir(), 'graph.png')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^pyro: -o .*graph\.png: cannot tell the format from the extension/);
+    const bg = pyro(['flamegraph', FLAMES, '--bg-colors', 'nope!', '-o', join(tempDir(), 'graph.svg')]);
+    expect(bg.status).toBe(2);
+    expect(bg.stderr).toMatch(/^pyro: --bg-colors nope!: expected yellow/);
   });
 });

@@ -105,43 +105,35 @@ export default class Flamegraph extends PyroCommand {
     const minShare = minWidth.percent !== undefined ? minWidth.percent / 100 : minWidth.px / graphWidth;
     const palette = flags.palette as PaletteName;
     const colors = { palette, hash: flags.hash, deterministic: flags.deterministic };
+    const layoutFor = (share: number) =>
+      chart
+        ? layoutFlameChart(profile, { valueIndex, minShare: share })
+        : layoutFlame(profile, { valueIndex, minShare: share });
     let out: string;
     switch (format) {
-      case 'svg': {
-        const layout = chart
-          ? layoutFlameChart(profile, { valueIndex, minShare })
-          : layoutFlame(profile, { valueIndex, minShare });
-        try {
-          out = renderSvg(layout, {
-            ...colors,
-            title: flags.title ?? (chart ? 'Flame Chart' : undefined),
-            subtitle: flags.subtitle,
-            inverted: flags.inverted,
-            width: flags.width,
-            frameHeight: flags['frame-height'],
-            fontSize: flags['font-size'],
-            fontType: flags['font-type'],
-            countName: flags['count-name'],
-            nameType: flags['name-type'],
-            bgColors: flags['bg-colors'],
-            minWidthText: minWidth.text,
-            embed: flags.embed,
-          });
-        } catch (e) {
-          throw new PyroError((e as Error).message, 2);
-        }
+      case 'svg':
+        out = renderSvg(layoutFor(minShare), {
+          ...colors,
+          title: flags.title ?? (chart ? 'Flame Chart' : undefined),
+          subtitle: flags.subtitle,
+          inverted: flags.inverted,
+          width: flags.width,
+          frameHeight: flags['frame-height'],
+          fontSize: flags['font-size'],
+          fontType: flags['font-type'],
+          countName: flags['count-name'],
+          nameType: flags['name-type'],
+          bgColors: flags['bg-colors'],
+          minWidthText: minWidth.text,
+          embed: flags.embed,
+        });
         break;
-      }
       case 'text': {
-        const share = flags['min-width'] === undefined ? 0.005 : minShare;
-        const layout = chart
-          ? layoutFlameChart(profile, { valueIndex, minShare: share })
-          : layoutFlame(profile, { valueIndex, minShare: share });
         const tty = !flags.output && process.stdout.isTTY;
-        out = renderText(layout, {
+        out = renderText(layoutFor(flags['min-width'] === undefined ? 0.005 : minShare), {
           ...colors,
           columns: tty ? process.stdout.columns : 100,
-          color: tty && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
+          color: tty && this.colors().level > 0,
           title: flags.title ?? (chart ? 'Flame chart' : undefined),
           chart,
         });

@@ -4,6 +4,7 @@
 // Ctrl-F) with a regular expression that highlights matches and shows the
 // matched share, all with the JavaScript in the file and no network. The file
 // also carries its profile (embed.ts), so that pyro reads it back.
+import { PyroError } from '../errors.js';
 import { formatValue } from '../units.js';
 import { EMBED_MARKER, embedProfile } from './embed.js';
 import { type FlameLayout, rectName } from './layout.js';
@@ -168,8 +169,9 @@ function background(spec: string | undefined, palette: string): [string, string]
   const parts = name.split(',').map((s) => s.trim());
   const ok = (c: string | undefined): c is string => c !== undefined && /^#[0-9a-fA-F]{3,8}$|^[a-z]+$|^rgb\(/.test(c);
   if (!ok(parts[0]) || (parts.length > 1 && !ok(parts[1])) || parts.length > 2) {
-    throw new Error(
+    throw new PyroError(
       `--bg-colors ${spec}: expected yellow, blue, green, grey, or one or two colours like #eeeeee,#eeeeb0`,
+      2,
     );
   }
   return [parts[0], parts[1] ?? parts[0]];
