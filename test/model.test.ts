@@ -10,6 +10,7 @@ import { mergeProfiles } from '../src/core/model/merge.js';
 import type { Profile, ValueType } from '../src/core/model/profile.js';
 import { StringTable } from '../src/core/model/strings.js';
 import { StackTrie } from '../src/core/model/trie.js';
+import { sortedChildLists } from '../src/core/model/walk.js';
 
 // Property tests of the model: whatever goes into a trie comes back out
 // exactly, compared with a brute-force Map over the same samples.
@@ -193,6 +194,73 @@ describe('StackTrie', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('mergeFrom gives the trie of inserting each stack, frames mapped (one to one or not), into an empty trie or not', () => {
+    const stackArb = fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 10 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ stack: stackArb, value: fc.integer({ min: 1, max: 9 }) }), { maxLength: 30 }),
+        fc.array(stackArb, { maxLength: 4 }),
+        fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 6, maxLength: 6 }),
+        fc.boolean(),
+        (stacks, before, frameMap, mapped) => {
+          const map = mapped ? frameMap : undefined;
+          const src = new StackTrie(2);
+          for (const { stack, value } of stacks) src.addSelf(src.insert(stack, 0, stack.length), 1, value);
+          const want = new StackTrie(1);
+          const got = new StackTrie(1);
+          for (const s of before) {
+            want.insert(s, 0, s.length);
+            got.insert(s, 0, s.length);
+          }
+          for (const { stack, value } of stacks) {
+            const to = map ? stack.map((f) => map[f] as number) : stack;
+            want.addSelf(want.insert(to, 0, to.length), 0, value);
+          }
+          const nodeMap = got.mergeFrom(src, map, [-1, 0]);
+          const contents = (t: StackTrie) => {
+            const m = new Map<string, number[]>();
+            for (let n = 0; n < t.size; n++) m.set(t.stackOf(n).join(','), [t.selfOf(n, 0), t.totalOf(n, 0)]);
+            return m;
+          };
+          expect(contents(got)).toEqual(contents(want));
+          for (let n = 1; n < src.size; n++) {
+            const to = src.stackOf(n).map((f) => (map ? (map[f] as number) : f));
+            expect(got.stackOf(nodeMap[n] as number)).toEqual(to);
+          }
+          // The hash works after the merge.
+          for (let n = 1; n < got.size; n++) expect(got.find(got.parent[n] as number, got.frame[n] as number)).toBe(n);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('sortedChildLists lists every node once under its parent, siblings by the rank of their frame', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 8 }), { maxLength: 30 }),
+        fc.shuffledSubarray([0, 1, 2, 3, 4, 5, 6], { minLength: 7 }),
+        (stacks, order) => {
+          const t = new StackTrie(1);
+          for (const s of stacks) t.insert(s, 0, s.length);
+          const rank = Int32Array.from(order);
+          const { firstChild, nextSibling } = sortedChildLists(t, rank);
+          let listed = 0;
+          for (let n = 0; n < t.size; n++) {
+            const kids: number[] = [];
+            for (let c = firstChild[n] as number; c >= 0; c = nextSibling[c] as number) kids.push(c);
+            listed += kids.length;
+            expect(kids.map((c) => t.parent[c])).toEqual(kids.map(() => n));
+            const ranks = kids.map((c) => rank[t.frame[c] as number] as number);
+            expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+          }
+          expect(listed).toBe(t.size - 1);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

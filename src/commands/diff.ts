@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { PyroCommand } from '../cli/base.js';
 import { filterFlags, inputFlags, selectorFlags } from '../cli/flags.js';
@@ -9,7 +9,7 @@ import {
   type DiffTable,
   diffProfiles,
   diffTable,
-  foldedDiffLines,
+  foldedDiffChunks,
   functionShares,
   type GateOffence,
   gateOffences,
@@ -79,7 +79,7 @@ export default class Diff extends PyroCommand {
     ...filterFlags,
   };
 
-  async run(): Promise<DiffTable & { failed: GateOffence[] }> {
+  async run(): Promise<(DiffTable & { failed: GateOffence[] }) | undefined> {
     const { argv, flags } = await this.parse(Diff);
     const positional = argv as string[];
     const baseInputs = [...(flags.base ?? [])];
@@ -117,11 +117,17 @@ export default class Diff extends PyroCommand {
       ignoreLines: flags['ignore-lines'],
     });
     if (flags.to === 'folded-diff') {
-      const lines = foldedDiffLines(d, { normalize: flags.normalize });
-      const text = lines.length > 0 ? `${lines.join('\n')}\n` : '';
-      if (flags.output) writeFileSync(flags.output, text);
-      else await this.writeOut(text);
-      return { ...diffTable(d, { limit: 0 }), failed: [] };
+      const chunks = foldedDiffChunks(d, { normalize: flags.normalize });
+      if (flags.output) {
+        const fd = openSync(flags.output, 'w');
+        try {
+          for (const chunk of chunks) writeSync(fd, chunk);
+        } finally {
+          closeSync(fd);
+        }
+      } else for (const chunk of chunks) await this.writeOut(chunk);
+      // The table only for --json: it reads both sides once more.
+      return this.jsonEnabled() ? { ...diffTable(d, { limit: 0 }), failed: [] } : undefined;
     }
     const sort = flags.sort as 'self' | 'total';
     const all = diffTable(d, { absolute: flags.absolute, sort, limit: 0 });

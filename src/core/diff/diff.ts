@@ -1,13 +1,13 @@
-// Two profiles compared: one trie with two value columns (base, new) over one
-// frame table whose names may be normalised so that a rebuild still matches
-// (--strip-hex, --ignore-lines), and from it the table of functions by change
-// of share, and difffolded's two-column output.
+// Two profiles compared, with frame names that may be normalised so that a
+// rebuild still matches (--strip-hex, --ignore-lines): the table of functions
+// by change of share (from each side's own trie), and, from the two sides
+// merged into one trie with a value column each, difffolded's output.
 import { PyroError } from '../errors.js';
-import { formatCount } from '../formats/folded.js';
 import { resolveValue } from '../model/filter.js';
+import { growInt32 } from '../model/growable.js';
 import { Profile, type ValueType } from '../model/profile.js';
-import { walkTrie } from '../model/walk.js';
-import { topTable } from '../report/top.js';
+import { nameRanks, sortedChildLists, walkTrie } from '../model/walk.js';
+import { functionValues } from '../report/top.js';
 import { type Change, welch } from './stats.js';
 
 export interface NameOptions {
@@ -22,12 +22,19 @@ export interface DiffOptions extends NameOptions {
   value?: string;
 }
 
-/** The two sides in one trie: column 0 is the base, column 1 the new profile. */
+/** Two profiles to compare, on one value type. */
 export interface Diff {
-  profile: Profile;
+  base: Profile;
+  next: Profile;
+  /** The compared value's column in each side. */
+  baseValue: number;
+  newValue: number;
   valueType: ValueType;
+  names: NameOptions;
   baseTotal: number;
   newTotal: number;
+  /** The two sides in one trie over one frame table (names normalised): column 0 the base, 1 the new side. Built on first use. */
+  readonly profile: Profile;
 }
 
 const HEX = /0x[0-9a-fA-F]+/g;
@@ -49,33 +56,70 @@ export function diffProfiles(base: Profile, next: Profile, o: DiffOptions = {}):
       `the new side has no ${vt.type} (${vt.unit}) values (it has ${next.valueTypes.map((t) => `${t.type}/${t.unit}`).join(', ')}); pick a common one with --value`,
     );
   }
-  const out = new Profile([
-    { type: 'base', unit: vt.unit },
-    { type: 'new', unit: vt.unit },
-  ]);
+  let combined: Profile | undefined;
+  const d: Diff = {
+    base,
+    next,
+    baseValue: bv,
+    newValue: nv,
+    valueType: vt,
+    names: { stripHex: o.stripHex, ignoreLines: o.ignoreLines },
+    baseTotal: base.trie().totalOf(0, bv),
+    newTotal: next.trie().totalOf(0, nv),
+    get profile() {
+      combined ??= combineSides(d, [
+        { type: 'base', unit: vt.unit },
+        { type: 'new', unit: vt.unit },
+      ]);
+      return combined;
+    },
+  };
+  return d;
+}
+
+/**
+ * Both sides merged into one trie whose frames are the normalised frames of
+ * both; the base's values go to column `baseColumn`, the new side's to `newColumn`.
+ */
+export function combineSides(d: Diff, valueTypes: ValueType[], baseColumn = 0, newColumn = 1): Profile {
+  const out = new Profile(valueTypes);
   out.format = 'diff';
   const trie = out.trieFor(0);
-  for (const [side, column] of [
-    [base, bv],
-    [next, nv],
+  for (const [side, value, column] of [
+    [d.base, d.baseValue, baseColumn],
+    [d.next, d.newValue, newColumn],
   ] as const) {
     const frames = side.frames;
     const map = new Int32Array(frames.size);
     for (let f = 0; f < frames.size; f++) {
-      const name = normalizeName(frames.nameOf(f), o);
       map[f] = out.frames.intern(
-        out.strings.intern(name),
+        out.strings.intern(normalizeName(frames.nameOf(f), d.names)),
         out.strings.intern(frames.fileOf(f)),
-        o.ignoreLines ? 0 : (frames.line[f] as number),
+        d.names.ignoreLines ? 0 : (frames.line[f] as number),
         out.strings.intern(frames.moduleOf(f)),
       );
     }
-    const valueMap = Array.from({ length: side.nTypes }, (_, t) => (t === column ? (side === base ? 0 : 1) : -1));
+    const valueMap = Array.from({ length: side.nTypes }, (_, t) => (t === value ? column : -1));
     trie.mergeFrom(side.trie(), map, valueMap);
   }
   out.invalidate();
-  const totals = out.totals();
-  return { profile: out, valueType: vt, baseTotal: totals[0] as number, newTotal: totals[1] as number };
+  return out;
+}
+
+/** Per frame of `p`, the id of its normalised name in `ids` (new names are added, to `names` too). */
+function functionKeys(p: Profile, o: NameOptions, ids: Map<string, number>, names: string[]): Int32Array {
+  const keys = new Int32Array(p.frames.size);
+  for (let f = 0; f < p.frames.size; f++) {
+    const name = normalizeName(p.frames.nameOf(f), o);
+    let id = ids.get(name);
+    if (id === undefined) {
+      id = names.length;
+      names.push(name);
+      ids.set(name, id);
+    }
+    keys[f] = id;
+  }
+  return keys;
 }
 
 export interface DiffRow {
@@ -117,21 +161,27 @@ export interface DiffTableOptions {
   limit?: number;
 }
 
-/** Functions by change (largest absolute change of the sort key first). */
+/**
+ * Functions by change (largest absolute change of the sort key first),
+ * computed on each side's own trie: the sides are not merged.
+ */
 export function diffTable(d: Diff, o: DiffTableOptions = {}): DiffTable {
   const sort = o.sort ?? 'self';
-  const b = topTable(d.profile, { valueIndex: 0, limit: 0 });
-  const n = topTable(d.profile, { valueIndex: 1, limit: 0 });
-  const byName = new Map<string, { base: { self: number; total: number }; new: { self: number; total: number } }>();
-  for (const r of b.rows) byName.set(r.name, { base: { self: r.self, total: r.total }, new: { self: 0, total: 0 } });
-  for (const r of n.rows) {
-    const e = byName.get(r.name);
-    if (e) e.new = { self: r.self, total: r.total };
-    else byName.set(r.name, { base: { self: 0, total: 0 }, new: { self: r.self, total: r.total } });
-  }
+  const ids = new Map<string, number>();
+  const names: string[] = [];
+  const baseKeys = functionKeys(d.base, d.names, ids, names);
+  const newKeys = functionKeys(d.next, d.names, ids, names);
+  const b = functionValues(d.base, d.baseValue, baseKeys, names.length);
+  const n = functionValues(d.next, d.newValue, newKeys, names.length);
   const scale = (v: number, whole: number) => (o.absolute ? v : whole > 0 ? (100 * v) / whole : 0);
   const rows: DiffRow[] = [];
-  for (const [name, e] of byName) {
+  for (let id = 0; id < names.length; id++) {
+    if (!b.seen[id] && !n.seen[id]) continue;
+    const name = names[id] as string;
+    const e = {
+      base: { self: b.self[id] as number, total: b.total[id] as number },
+      new: { self: n.self[id] as number, total: n.total[id] as number },
+    };
     if (e.base.total === 0 && e.new.total === 0) continue;
     const selfBase = scale(e.base.self, d.baseTotal);
     const selfNew = scale(e.new.self, d.newTotal);
@@ -175,48 +225,66 @@ export interface FoldedDiffOptions {
  * difffolded.pl's output, "stack base new" per stack of either side, with the
  * semantics of inferno's diff-folded (the corpus's reference): counts are
  * whole numbers (fractions dropped), -n scales the base down to the new
- * total. Lines come sorted by stack (the tools print them in hash order).
+ * total. The tools print lines in hash order; these come depth first with
+ * siblings sorted by name (sorted by stack, but for names that extend a
+ * sibling's name with a character below ';'). As chunks of bytes, for output
+ * of any size.
  */
-export function foldedDiffLines(d: Diff, o: FoldedDiffOptions = {}): string[] {
+export function foldedDiffChunks(d: Diff, o: FoldedDiffOptions = {}): Buffer[] {
   const p = d.profile;
   const trie = p.trie();
-  const { frame } = trie;
-  const names = p.frames;
-  // Each node with a count on either side is one stack (names were normalised when the trie was built).
-  const stacks: string[] = [];
-  const base: number[] = [];
-  const next: number[] = [];
-  const path: string[] = [];
+  const { frame, self } = trie;
+  let total1 = 0;
+  let total2 = 0;
+  for (let n = 1; n < trie.size; n++) {
+    total1 += Math.trunc(self[n * 2] as number);
+    total2 += Math.trunc(self[n * 2 + 1] as number);
+  }
+  const normalize = o.normalize && total1 !== total2 && total1 > 0;
+  const names = Array.from({ length: p.frames.size }, (_, f) => Buffer.from(p.frames.nameOf(f)));
+  const chunks: Buffer[] = [];
+  const CHUNK = 1 << 20;
+  let out = Buffer.allocUnsafe(CHUNK);
+  let at = 0;
+  let path = Buffer.allocUnsafe(4096);
+  let ends = new Int32Array(256);
+  let depth = 0;
   walkTrie(
     trie,
     (node) => {
-      path.push(names.nameOf(frame[node] as number));
-      const b = trie.selfOf(node, 0);
-      const n = trie.selfOf(node, 1);
+      const name = names[frame[node] as number] as Buffer;
+      const from = depth === 0 ? 0 : (ends[depth - 1] as number) + 1;
+      if (from + name.length + 1 > path.length) {
+        const wider = Buffer.allocUnsafe(Math.max(path.length * 2, from + name.length + 1));
+        path.copy(wider, 0, 0, from);
+        path = wider;
+      }
+      if (depth === ends.length) ends = growInt32(ends, depth + 1);
+      if (depth > 0) path[from - 1] = 59; // ;
+      path.set(name, from);
+      const end = from + name.length;
+      ends[depth++] = end;
+      const b = Math.trunc(self[node * 2] as number);
+      const n = Math.trunc(self[node * 2 + 1] as number);
       if (b === 0 && n === 0) return;
-      stacks.push(path.join(';'));
-      base.push(Math.trunc(b));
-      next.push(Math.trunc(n));
+      // As difffolded.pl: int(count * total2 / total1), in that order.
+      const counts = ` ${normalize ? Math.trunc((b * total2) / total1) : b} ${n}\n`;
+      if (at + end + counts.length > out.length) {
+        chunks.push(out.subarray(0, at));
+        out = Buffer.allocUnsafe(Math.max(CHUNK, end + counts.length));
+        at = 0;
+      }
+      out.set(path.subarray(0, end), at);
+      at += end;
+      at += out.write(counts, at, 'latin1');
     },
     () => {
-      path.pop();
+      depth--;
     },
+    sortedChildLists(trie, nameRanks(p.frames)),
   );
-  let total1 = 0;
-  let total2 = 0;
-  for (const v of base) total1 += v;
-  for (const v of next) total2 += v;
-  const order = Array.from(stacks.keys()).sort((x, y) => {
-    const a = stacks[x] as string;
-    const b = stacks[y] as string;
-    return a < b ? -1 : a > b ? 1 : 0;
-  });
-  const normalize = o.normalize && total1 !== total2 && total1 > 0;
-  return order.map((i) => {
-    // As difffolded.pl: int(count * total2 / total1), in that order.
-    const b = normalize ? Math.trunc(((base[i] as number) * total2) / total1) : (base[i] as number);
-    return `${stacks[i]} ${formatCount(b)} ${formatCount(next[i] as number)}`;
-  });
+  if (at > 0) chunks.push(out.subarray(0, at));
+  return chunks;
 }
 
 /** One --fail-on rule: `[fn:NAME ]self|total>N[%]`. */
@@ -276,15 +344,14 @@ export function functionShares(
   const v = profile.valueTypes.findIndex((t) => t.type === valueType.type && t.unit === valueType.unit);
   const out = new Map<string, { self: number; total: number }>();
   if (v < 0) return out;
-  const t = topTable(profile, { valueIndex: v, limit: 0 });
-  for (const r of t.rows) {
-    const name = normalizeName(r.name, o);
-    const e = out.get(name) ?? { self: 0, total: 0 };
-    // Names that normalise alike are one function: self adds up; total is at least the largest.
-    e.self += r.selfPercent;
-    e.total = Math.max(e.total, r.totalPercent);
-    out.set(name, e);
-  }
+  const names: string[] = [];
+  const keys = functionKeys(profile, o, new Map(), names);
+  const { self, total, seen } = functionValues(profile, v, keys, names.length);
+  const whole = profile.trie().totalOf(0, v);
+  const pct = (x: number) => (whole === 0 ? 0 : (100 * x) / whole);
+  names.forEach((name, id) => {
+    if (seen[id]) out.set(name, { self: pct(self[id] as number), total: pct(total[id] as number) });
+  });
   return out;
 }
 

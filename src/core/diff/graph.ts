@@ -6,7 +6,7 @@
 import type { Profile } from '../model/profile.js';
 import { type FlameLayout, layoutFlame } from '../render/layout.js';
 import { escapeXml, renderSvg, type SvgOptions } from '../render/svg.js';
-import type { Diff, DiffRow, DiffTable } from './diff.js';
+import { combineSides, type Diff, type DiffRow, type DiffTable } from './diff.js';
 
 export interface DiffGraphOptions {
   /** Widths by the base side (the new one scaled to it). */
@@ -18,20 +18,23 @@ export interface DiffGraphOptions {
 
 /** A profile of three columns: width (the larger side), base and new, the sides scaled to one total. */
 export function diffGraphProfile(d: Diff, o: DiffGraphOptions = {}): Profile {
-  const src = d.profile.trie();
   const [bScale, nScale] = o.absolute
     ? [1, 1]
     : o.negate
       ? [1, d.newTotal > 0 ? d.baseTotal / d.newTotal : 0]
       : [d.baseTotal > 0 ? d.newTotal / d.baseTotal : 0, 1];
   const unit = d.valueType.unit;
-  const out = d.profile.emptyLike([
-    { type: 'width', unit },
-    { type: 'base', unit },
-    { type: 'new', unit },
-  ]);
-  const trie = out.trieFor(0);
-  trie.mergeFrom(src, undefined, [1, 2]);
+  const out = combineSides(
+    d,
+    [
+      { type: 'width', unit },
+      { type: 'base', unit },
+      { type: 'new', unit },
+    ],
+    1,
+    2,
+  );
+  const trie = out.trie();
   for (let n = 0; n < trie.size; n++) {
     const b = trie.selfOf(n, 1) * bScale;
     const v = trie.selfOf(n, 2) * nScale;

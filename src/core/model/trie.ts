@@ -301,6 +301,7 @@ export class StackTrie {
    * Returns, per src node, the node of this trie it went to.
    */
   mergeFrom(src: TrieColumns, frameMap?: ArrayLike<number>, valueMap?: ArrayLike<number>): Int32Array {
+    if (this.size === 1 && injective(frameMap)) return this.copyFrom(src, frameMap, valueMap);
     const map = new Int32Array(src.size);
     const sk = src.nTypes;
     const dk = this.nTypes;
@@ -321,4 +322,44 @@ export class StackTrie {
     this.totalsValid = false;
     return map;
   }
+
+  /** mergeFrom() into an empty trie, frames mapped one to one: src's nodes are copied in place, without hashing. */
+  private copyFrom(src: TrieColumns, frameMap?: ArrayLike<number>, valueMap?: ArrayLike<number>): Int32Array {
+    const n = src.size;
+    if (n > this.parent.length) this.grow(n);
+    const { parent, frame, self } = this;
+    const map = new Int32Array(n);
+    for (let i = 1; i < n; i++) {
+      map[i] = i;
+      parent[i] = src.parent[i] as number;
+      const f = src.frame[i] as number;
+      frame[i] = frameMap ? (frameMap[f] as number) : f;
+    }
+    const sk = src.nTypes;
+    const dk = this.nTypes;
+    for (let t = 0; t < sk; t++) {
+      const dt = valueMap ? (valueMap[t] as number) : t;
+      if (dt < 0) continue;
+      for (let i = 0; i < n; i++) self[i * dk + dt] += src.self[i * sk + t] as number;
+    }
+    this.size = n;
+    this.indexed = false;
+    this.childLists = undefined;
+    this.totalsValid = false;
+    return map;
+  }
+}
+
+/** Whether no two frames map to one (absent: the identity). */
+function injective(frameMap: ArrayLike<number> | undefined): boolean {
+  if (!frameMap) return true;
+  let max = -1;
+  for (let i = 0; i < frameMap.length; i++) max = Math.max(max, frameMap[i] as number);
+  const seen = new Uint8Array(max + 1);
+  for (let i = 0; i < frameMap.length; i++) {
+    const f = frameMap[i] as number;
+    if (f < 0 || seen[f]) return false;
+    seen[f] = 1;
+  }
+  return true;
 }

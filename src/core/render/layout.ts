@@ -6,6 +6,7 @@
 import { growFloat64, growInt32 } from '../model/growable.js';
 import type { Profile } from '../model/profile.js';
 import type { StackTrie } from '../model/trie.js';
+import { nameRanks } from '../model/walk.js';
 
 export interface FlameLayoutOptions {
   valueIndex: number;
@@ -43,7 +44,7 @@ export function layoutFlame(profile: Profile, options: FlameLayoutOptions): Flam
   const totals = trie.total;
   const total = totals[v] as number;
   const min = Math.max(0, (options.minShare ?? 0) * total);
-  const rank = nameRanks(profile);
+  const rank = nameRanks(profile.frames);
   const { firstChild, nextSibling, frame } = trie;
 
   // Frames with a value in each subtree, to count what a narrow frame takes with it (children come after parents).
@@ -94,23 +95,6 @@ export function rectName(layout: FlameLayout, rect: number): string {
 /** The self value of a rectangle's node. */
 export function rectSelf(layout: FlameLayout, rect: number): number {
   return layout.trie.selfOf(layout.node[rect] as number, layout.valueIndex);
-}
-
-/** Per frame id, its rank among every frame sorted by name (byte order of the names, as Perl's sort). */
-function nameRanks(profile: Profile): Int32Array {
-  const frames = profile.frames;
-  const ids = Array.from({ length: frames.size }, (_, i) => i);
-  const names = ids.map((i) => frames.nameOf(i));
-  ids.sort((a, b) => {
-    const x = names[a] as string;
-    const y = names[b] as string;
-    return x < y ? -1 : x > y ? 1 : a - b;
-  });
-  const rank = new Int32Array(frames.size);
-  ids.forEach((id, i) => {
-    rank[id] = i;
-  });
-  return rank;
 }
 
 /**

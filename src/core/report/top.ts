@@ -27,34 +27,56 @@ export interface TopOptions {
   limit?: number;
 }
 
+/** Per function: its self, its total (each sample once however often the function recurses), whether it occurs. */
+export interface FunctionValues {
+  self: Float64Array;
+  total: Float64Array;
+  seen: Uint8Array;
+}
+
+/**
+ * Self and total of value type `t` per function, where `keyOf[frame]` (0 <=
+ * key < nKeys) says which function a frame belongs to: by default its name's
+ * string id, so that frames differing only in line or file are one function.
+ */
+export function functionValues(
+  profile: Profile,
+  t: number,
+  keyOf: Int32Array = profile.frames.name,
+  nKeys: number = profile.strings.size,
+): FunctionValues {
+  const trie = profile.trie();
+  const k = trie.nTypes;
+  const self = new Float64Array(nKeys);
+  const total = new Float64Array(nKeys);
+  const seen = new Uint8Array(nKeys);
+  const onPath = new Int32Array(nKeys);
+  const totals = trie.total;
+  walkTrie(
+    trie,
+    (node) => {
+      const key = keyOf[trie.frame[node] as number] as number;
+      seen[key] = 1;
+      self[key] += trie.self[node * k + t] as number;
+      if (onPath[key]++ === 0) total[key] += totals[node * k + t] as number;
+    },
+    (node) => {
+      onPath[keyOf[trie.frame[node] as number] as number]--;
+    },
+  );
+  return { self, total, seen };
+}
+
 /**
  * The flat table of `go tool pprof -top`: per function (frame name), its self
  * value and its total (the samples with the function anywhere on the stack,
  * each sample counted once however often the function recurses).
  */
 export function topTable(profile: Profile, o: TopOptions): TopTable {
-  const trie = profile.trie();
-  const k = trie.nTypes;
   const t = o.valueIndex;
-  const nameOf = profile.frames.name;
   const nNames = profile.strings.size;
-  const self = new Float64Array(nNames);
-  const total = new Float64Array(nNames);
-  const seen = new Uint8Array(nNames);
-  const onPath = new Int32Array(nNames);
-  const totals = trie.total;
-  walkTrie(
-    trie,
-    (node) => {
-      const name = nameOf[trie.frame[node] as number] as number;
-      seen[name] = 1;
-      self[name] += trie.self[node * k + t] as number;
-      if (onPath[name]++ === 0) total[name] += totals[node * k + t] as number;
-    },
-    (node) => {
-      onPath[nameOf[trie.frame[node] as number] as number]--;
-    },
-  );
+  const { self, total, seen } = functionValues(profile, t);
+  const totals = profile.trie().total;
   const whole = totals[t] as number;
   const ids: number[] = [];
   for (let i = 0; i < nNames; i++) if (seen[i]) ids.push(i);
