@@ -4,7 +4,7 @@
 // The cache is made here by running one command; bin/run.js remakes it when
 // V8 rejects it (another Node.js version).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -33,6 +33,8 @@ writeFileSync(
   text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
 );
 rmSync(`${outfile}.cache`, { force: true });
+// The node profiler's preload runs inside the recorded program: a file of its own, beside the bundle.
+copyFileSync(join(root, 'src', 'core', 'record', 'node-preload.cjs'), join(root, 'dist', 'node-preload.cjs'));
 // The HTML viewer's browser code (src/viewer/), which src/core/render/html.ts inlines into every HTML flamegraph.
 await build({
   entryPoints: [join(root, 'src', 'viewer', 'main.ts')],

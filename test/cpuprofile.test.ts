@@ -238,3 +238,34 @@ describe('cpuprofile from node --cpu-prof (the real producer)', () => {
     expect(pyro(['info', path]).stdout).toMatch(/duration\s+\d+\.\d{3}s/);
   });
 });
+
+describe('cpuprofile writer', () => {
+  it('writes the same stacks and sample counts back (from folded, and from a V8 profile of time values)', async () => {
+    const dir = tempDir();
+    const folded = corpus('folded', 'base', 'flames.txt');
+    const out = join(dir, 'f.cpuprofile');
+    expect(pyro(['convert', folded, '-o', out]).status).toBe(0);
+    const back = await readFile(out);
+    const orig = await readFile(folded);
+    expect(foldedLines(back, 0)).toEqual(foldedLines(orig, 0));
+    // Chrome DevTools needs a (root) node, samples and timeDeltas that agree.
+    const json = JSON.parse(readFileSync(out, 'utf8')) as {
+      nodes: { id: number; callFrame: { functionName: string } }[];
+      samples: number[];
+      timeDeltas: number[];
+    };
+    expect(json.nodes[0]?.callFrame.functionName).toBe('(root)');
+    expect(json.samples.length).toBe(json.timeDeltas.length);
+    const ids = new Set(json.nodes.map((n) => n.id));
+    expect(json.samples.every((s) => ids.has(s))).toBe(true);
+    // A profile whose value is time (microseconds): ticks of the sampling interval.
+    const cpu = corpus('speedscope-samples', 'node', '10.11.0', 'example.cpuprofile');
+    const again = join(dir, 'again.cpuprofile');
+    expect(pyro(['convert', cpu, '--value', 'cpu', '-o', again]).status).toBe(0);
+    const a = await readFile(cpu);
+    const b = await readFile(again);
+    expect(Math.abs((b.totals()[1] as number) - (a.totals()[1] as number)) / (a.totals()[1] as number)).toBeLessThan(
+      0.05,
+    );
+  });
+});

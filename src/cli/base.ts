@@ -62,9 +62,9 @@ export abstract class PyroCommand extends Command {
     return undefined;
   }
 
-  /** Colours for stdout: none unless it is a TTY, none with NO_COLOR. */
-  protected colors(): ChalkInstance {
-    const on = process.stdout.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  /** Colours for a stream (stdout by default): none unless it is a TTY, none with NO_COLOR. */
+  protected colors(stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
+    const on = stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
     return new Chalk({ level: on ? 1 : 0 });
   }
 

@@ -9,6 +9,7 @@ import Ingest from './ingest.js';
 import Label from './label.js';
 import Labels from './labels.js';
 import Peek from './peek.js';
+import Record from './record.js';
 import Rm from './rm.js';
 import Series from './series.js';
 import Top from './top.js';
@@ -24,6 +25,7 @@ export const COMMANDS = {
   label: Label,
   labels: Labels,
   peek: Peek,
+  record: Record,
   rm: Rm,
   series: Series,
   top: Top,

@@ -17,6 +17,11 @@ const TIME_NS: Record<string, number> = {
   s: 1e9,
 };
 
+/** Nanoseconds in one of a time unit, or undefined when the unit is not time. */
+export function nanosPer(unit: string): number | undefined {
+  return TIME_NS[unit.toLowerCase()];
+}
+
 const BYTES: Record<string, number> = { bytes: 1, byte: 1, b: 1, kilobytes: 1024, megabytes: 1024 * 1024 };
 
 export function formatValue(v: number, unit: string): string {

@@ -23,8 +23,9 @@ import type { Source } from '../io/source.js';
 import { ProfileBuilder } from '../model/builder.js';
 import { type Profile, SAMPLES, type ValueType } from '../model/profile.js';
 import { SampleTimes } from '../model/times.js';
+import { nanosPer } from '../units.js';
 import { JsonFields, jsonHead, readJson } from './json.js';
-import type { Detection, ProfileFormat, ReadOptions } from './types.js';
+import type { Detection, ProfileFormat, ReadOptions, WriteOptions } from './types.js';
 
 export const V8_VALUE_TYPES: ValueType[] = [SAMPLES, { type: 'cpu', unit: 'microseconds' }];
 
@@ -261,10 +262,54 @@ function detectCpuprofile(head: Buffer): Detection {
   return 'no';
 }
 
+/**
+ * A .cpuprofile that Chrome DevTools and speedscope open: one node per trie
+ * node, and a sample per tick, spread evenly. Ticks are the value itself for
+ * counts; for time values, the value over the sampling interval (the period,
+ * else 1 ms). The stacks are merged: the original time order is not kept.
+ */
+export function writeCpuprofile(profile: Profile, options: WriteOptions): Buffer {
+  const v = options.valueIndex ?? profile.defaultValue;
+  const unit = (profile.valueTypes[v] as ValueType).unit;
+  const periodNs = profile.periodType ? nanosPer(profile.periodType.unit) : undefined;
+  const intervalUs = periodNs && profile.period > 0 ? Math.max(1, Math.round((profile.period * periodNs) / 1e3)) : 1000;
+  const valueNs = nanosPer(unit);
+  const ticksOf = (x: number) => Math.round(valueNs === undefined ? x : (x * valueNs) / 1e3 / intervalUs);
+  const trie = profile.trie();
+  const frames = profile.frames;
+  const nodes: object[] = [];
+  const samples: number[] = [];
+  const children: number[][] = Array.from({ length: trie.size }, () => []);
+  for (let n = 1; n < trie.size; n++) (children[trie.parent[n] as number] as number[]).push(n + 1);
+  for (let n = 0; n < trie.size; n++) {
+    const f = trie.frame[n] as number;
+    const hits = Math.max(0, ticksOf(trie.selfOf(n, v)));
+    for (let i = 0; i < hits; i++) samples.push(n + 1);
+    const line = n === 0 ? 0 : (frames.line[f] as number);
+    nodes.push({
+      id: n + 1,
+      callFrame: {
+        functionName: n === 0 ? '(root)' : frames.nameOf(f),
+        scriptId: '0',
+        url: n === 0 ? '' : frames.fileOf(f),
+        lineNumber: line - 1,
+        columnNumber: -1,
+      },
+      hitCount: hits,
+      children: children[n],
+    });
+  }
+  const timeDeltas = samples.map(() => intervalUs);
+  return Buffer.from(
+    JSON.stringify({ nodes, startTime: 0, endTime: samples.length * intervalUs, samples, timeDeltas }),
+  );
+}
+
 export const cpuprofile: ProfileFormat = {
   id: 'cpuprofile',
   name: 'V8 CPU profile (.cpuprofile)',
   extensions: ['.cpuprofile'],
   detect: detectCpuprofile,
   read: (source, options) => parseCpuprofile(source, options),
+  write: writeCpuprofile,
 };

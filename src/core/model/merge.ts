@@ -51,15 +51,20 @@ export function mergeProfiles(profiles: readonly Profile[]): Profile {
   return out;
 }
 
-/** Adds every sample of `src` to `dst` (whose value types must be a subset of src's, by type and unit). */
-export function mergeInto(dst: Profile, src: Profile): void {
+/**
+ * Adds every sample of `src` to `dst` (whose value types must be a subset of
+ * src's, by type and unit), frame names through `rename` when given (frames
+ * renamed alike become one).
+ */
+export function mergeInto(dst: Profile, src: Profile, rename?: (name: string) => string): void {
   const frameMap = new Int32Array(src.frames.size);
   const s = src.strings;
   const f = src.frames;
   const ds = dst.strings;
   for (let i = 0; i < f.size; i++) {
+    const name = s.get(f.name[i] as number);
     frameMap[i] = dst.frames.intern(
-      ds.intern(s.get(f.name[i] as number)),
+      ds.intern(rename ? rename(name) : name),
       ds.intern(s.get(f.file[i] as number)),
       f.line[i] as number,
       ds.intern(s.get(f.module[i] as number)),
@@ -76,4 +81,31 @@ export function mergeInto(dst: Profile, src: Profile): void {
 
 function indexOfType(types: readonly ValueType[], vt: ValueType): number {
   return types.findIndex((t) => t.type === vt.type && t.unit === vt.unit);
+}
+
+/** The profile with `pairs` added to the labels of every sample (its label sets' own pairs come first). */
+export function withLabels(src: Profile, pairs: LabelSet): Profile {
+  const out = src.emptyLike();
+  src.tries.forEach((trie, labelSet) => {
+    if (!trie) return;
+    out.trieFor(out.labelSetId([...(src.labelSets[labelSet] as LabelSet), ...pairs])).mergeFrom(trie);
+  });
+  out.invalidate();
+  return out;
+}
+
+/** The profile with its frame names rewritten by `rename` (frames renamed alike merged). */
+export function renameFrames(src: Profile, rename: (name: string) => string): Profile {
+  const out = new Profile(src.valueTypes);
+  out.defaultValue = src.defaultValue;
+  out.period = src.period;
+  out.periodType = src.periodType;
+  out.startTime = src.startTime;
+  out.duration = src.duration;
+  out.labels = { ...src.labels };
+  out.format = src.format;
+  out.sampleCount = src.sampleCount;
+  out.warnings.push(...src.warnings);
+  mergeInto(out, src, rename);
+  return out;
 }
