@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -100,6 +100,23 @@ describe('pyro record: the profilers', () => {
     }
     // pyro reads the kept perf.data too.
     expect(pyro(['top', data, '--limit', '2']).stdout).toMatch(/seventy/);
+    // DWARF unwinding, for code built without frame pointers, finds the same functions.
+    const dwarf = pyro([
+      'record',
+      '--no-store',
+      '--json',
+      '--call-graph',
+      'dwarf',
+      '-o',
+      join(tempDir(), 'd.folded'),
+      '--',
+      exe,
+      '1',
+    ]);
+    expect(dwarf.status, dwarf.stderr).toBe(0);
+    expect((JSON.parse(dwarf.stdout) as Report).top.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['seventy', 'thirty']),
+    );
   });
 
   it('labels each process and worker thread with --per-process', () => {
@@ -182,6 +199,19 @@ describe('pyro record: the command it runs', () => {
     );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('hello from stdin\n');
+  });
+
+  it('says how to install perf when it is missing', () => {
+    // A PATH with node alone.
+    const bin = tempDir();
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const out = join(tempDir(), 'p.folded');
+    const r = pyro(['record', '--no-store', '--profiler', 'perf', '-o', out, '--', 'node', '-e', '1'], {
+      env: { PATH: bin },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^pyro: .*perf, which is not installed: apt-get install linux-perf/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('exits 127 with one line for a command that cannot be started', () => {
@@ -323,6 +353,44 @@ describe('pyro record --continuous', () => {
       for (const r of rows.slice(0, -1)) expect(Math.abs(r.until - r.t - 1000)).toBeLessThan(300);
     });
   }
+});
+
+describe('pyro record --continuous when pyro is killed', () => {
+  it('keeps every interval stored before the kill (at most the one in progress is lost)', async () => {
+    const store = tempDir();
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'record',
+        '--continuous',
+        '--interval',
+        '1s',
+        '--app',
+        'killed',
+        '--store',
+        store,
+        '--',
+        'node',
+        ...SHARES,
+        '6000',
+      ],
+      { stdio: 'ignore' },
+    );
+    await new Promise((r) => setTimeout(r, 4000));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const db = new Database(join(store, DB_FILE), { readonly: true });
+    const { n, last } = db
+      .prepare(
+        "SELECT count(DISTINCT p.t) AS n, max(p.until) AS last FROM profiles p JOIN series s ON s.id = p.series WHERE s.app = 'killed'",
+      )
+      .get() as { n: number; last: number };
+    db.close();
+    // About 3.5 s of the program ran: 3 whole intervals, give or take start-up, are in.
+    expect(n).toBeGreaterThanOrEqual(2);
+    expect(Date.now() - last).toBeLessThan(3000);
+  });
 });
 
 describe('pyro record --pid', () => {
