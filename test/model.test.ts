@@ -238,6 +238,47 @@ describe('StackTrie', () => {
     );
   });
 
+  it('mergePair gives the trie of two mergeFrom calls (frames mapped one to one or not)', () => {
+    const side = fc.array(
+      fc.record({
+        stack: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 8 }),
+        value: fc.integer({ min: 1, max: 9 }),
+      }),
+      { maxLength: 25 },
+    );
+    const mapArb = fc.oneof(
+      fc.shuffledSubarray([0, 1, 2, 3, 4, 5, 6, 7], { minLength: 6, maxLength: 6 }),
+      fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 6, maxLength: 6 }),
+    );
+    fc.assert(
+      fc.property(side, side, mapArb, mapArb, (sa, sb, ma, mb) => {
+        const build = (samples: { stack: number[]; value: number }[]) => {
+          const t = new StackTrie(1);
+          for (const { stack, value } of samples) t.addSelf(t.insert(stack, 0, stack.length), 0, value);
+          return t;
+        };
+        const a = build(sa);
+        const b = build(sb);
+        const want = new StackTrie(2);
+        want.mergeFrom(a, ma, [0]);
+        want.mergeFrom(b, mb, [1]);
+        const got = new StackTrie(2);
+        got.mergePair(a, ma, [0], b, mb, [1]);
+        const contents = (t: StackTrie) => {
+          const m = new Map<string, number[]>();
+          for (let n = 0; n < t.size; n++)
+            m.set(t.stackOf(n).join(','), [t.selfOf(n, 0), t.selfOf(n, 1), t.totalOf(n, 0), t.totalOf(n, 1)]);
+          return m;
+        };
+        expect(got.size).toBe(want.size);
+        expect(contents(got)).toEqual(contents(want));
+        expect(got.columnTotal(1)).toBe(want.totalOf(0, 1));
+        for (let n = 1; n < got.size; n++) expect(got.find(got.parent[n] as number, got.frame[n] as number)).toBe(n);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('sortedChildLists lists every node once under its parent, siblings by the rank of their frame', () => {
     fc.assert(
       fc.property(

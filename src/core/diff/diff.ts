@@ -64,8 +64,8 @@ export function diffProfiles(base: Profile, next: Profile, o: DiffOptions = {}):
     newValue: nv,
     valueType: vt,
     names: { stripHex: o.stripHex, ignoreLines: o.ignoreLines },
-    baseTotal: base.trie().totalOf(0, bv),
-    newTotal: next.trie().totalOf(0, nv),
+    baseTotal: base.trie().columnTotal(bv),
+    newTotal: next.trie().columnTotal(nv),
     get profile() {
       combined ??= combineSides(d, [
         { type: 'base', unit: vt.unit },
@@ -84,11 +84,7 @@ export function diffProfiles(base: Profile, next: Profile, o: DiffOptions = {}):
 export function combineSides(d: Diff, valueTypes: ValueType[], baseColumn = 0, newColumn = 1): Profile {
   const out = new Profile(valueTypes);
   out.format = 'diff';
-  const trie = out.trieFor(0);
-  for (const [side, value, column] of [
-    [d.base, d.baseValue, baseColumn],
-    [d.next, d.newValue, newColumn],
-  ] as const) {
+  const maps = [d.base, d.next].map((side) => {
     const frames = side.frames;
     const map = new Int32Array(frames.size);
     for (let f = 0; f < frames.size; f++) {
@@ -99,9 +95,20 @@ export function combineSides(d: Diff, valueTypes: ValueType[], baseColumn = 0, n
         out.strings.intern(frames.moduleOf(f)),
       );
     }
-    const valueMap = Array.from({ length: side.nTypes }, (_, t) => (t === value ? column : -1));
-    trie.mergeFrom(side.trie(), map, valueMap);
-  }
+    return map;
+  }) as [Int32Array, Int32Array];
+  const columnOf = (side: Profile, value: number, column: number) =>
+    Array.from({ length: side.nTypes }, (_, t) => (t === value ? column : -1));
+  out
+    .trieFor(0)
+    .mergePair(
+      d.base.trie(),
+      maps[0],
+      columnOf(d.base, d.baseValue, baseColumn),
+      d.next.trie(),
+      maps[1],
+      columnOf(d.next, d.newValue, newColumn),
+    );
   out.invalidate();
   return out;
 }

@@ -1,4 +1,5 @@
 import { growFloat64, growInt32 } from './growable.js';
+import { sortedChildLists } from './walk.js';
 
 /** The columns of a trie that merging reads: a StackTrie, or a trie decoded from the store. */
 export interface TrieColumns {
@@ -321,6 +322,89 @@ export class StackTrie {
     }
     this.totalsValid = false;
     return map;
+  }
+
+  /**
+   * Fills this empty trie with two tries merged, as mergeFrom() of each would,
+   * when each side's frames map one to one (else it does just that): both are
+   * walked at once with their children sorted by mapped frame, so that
+   * matching nodes meet without a hash probe.
+   */
+  mergePair(
+    a: TrieColumns,
+    aFrames: ArrayLike<number>,
+    aValues: ArrayLike<number>,
+    b: TrieColumns,
+    bFrames: ArrayLike<number>,
+    bValues: ArrayLike<number>,
+  ): void {
+    if (this.size !== 1 || !injective(aFrames) || !injective(bFrames)) {
+      this.mergeFrom(a, aFrames, aValues);
+      this.mergeFrom(b, bFrames, bValues);
+      return;
+    }
+    const la = sortedChildLists(a, aFrames);
+    const lb = sortedChildLists(b, bFrames);
+    const room = a.size + b.size;
+    if (room > this.parent.length) this.grow(room);
+    const { parent, frame, self } = this;
+    const dk = this.nTypes;
+    const add = (dst: number, src: TrieColumns, n: number, values: ArrayLike<number>) => {
+      const sk = src.nTypes;
+      for (let t = 0; t < sk; t++) {
+        const dt = values[t] as number;
+        if (dt >= 0) self[dst * dk + dt] += src.self[n * sk + t] as number;
+      }
+    };
+    add(0, a, 0, aValues);
+    add(0, b, 0, bValues);
+    // Pending (node of this trie, node of a or -1, node of b or -1), children still to merge.
+    let stack = new Int32Array(3 * 1024);
+    let top = 0;
+    stack[top++] = 0;
+    stack[top++] = 0;
+    stack[top++] = 0;
+    let size = 1;
+    while (top > 0) {
+      const nb = stack[--top] as number;
+      const na = stack[--top] as number;
+      const node = stack[--top] as number;
+      let ca = na >= 0 ? (la.firstChild[na] as number) : -1;
+      let cb = nb >= 0 ? (lb.firstChild[nb] as number) : -1;
+      while (ca >= 0 || cb >= 0) {
+        const fa = ca >= 0 ? (aFrames[a.frame[ca] as number] as number) : 0x7fffffff;
+        const fb = cb >= 0 ? (bFrames[b.frame[cb] as number] as number) : 0x7fffffff;
+        const child = size++;
+        parent[child] = node;
+        frame[child] = Math.min(fa, fb);
+        const ta = fa <= fb ? ca : -1;
+        const tb = fb <= fa ? cb : -1;
+        if (ta >= 0) {
+          add(child, a, ta, aValues);
+          ca = la.nextSibling[ca] as number;
+        }
+        if (tb >= 0) {
+          add(child, b, tb, bValues);
+          cb = lb.nextSibling[cb] as number;
+        }
+        if (top + 3 > stack.length) stack = growInt32(stack, top + 3);
+        stack[top++] = child;
+        stack[top++] = ta;
+        stack[top++] = tb;
+      }
+    }
+    this.size = size;
+    this.indexed = false;
+    this.childLists = undefined;
+    this.totalsValid = false;
+  }
+
+  /** Sum of column `t` of the selves: the root's total, without computing every node's. */
+  columnTotal(t: number): number {
+    const k = this.nTypes;
+    let sum = 0;
+    for (let n = 0; n < this.size; n++) sum += this.self[n * k + t] as number;
+    return sum;
   }
 
   /** mergeFrom() into an empty trie, frames mapped one to one: src's nodes are copied in place, without hashing. */

@@ -1,5 +1,5 @@
 import type { FrameTable } from './frames.js';
-import type { StackTrie } from './trie.js';
+import type { StackTrie, TrieColumns } from './trie.js';
 
 /** A trie's children as linked lists: the first child of each node and the next sibling of each (-1: none). */
 export interface ChildLists {
@@ -58,11 +58,13 @@ export function nameRanks(frames: FrameTable): Int32Array {
 }
 
 /** Child lists with each node's children in the order of their frames' `rank` (a counting sort: linear). */
-export function sortedChildLists(trie: StackTrie, rank: Int32Array): ChildLists {
+export function sortedChildLists(trie: TrieColumns, rank: ArrayLike<number>): ChildLists {
   const { size, frame, parent } = trie;
-  const count = new Int32Array(rank.length + 1);
+  let ranks = 0;
+  for (let f = 0; f < rank.length; f++) ranks = Math.max(ranks, (rank[f] as number) + 1);
+  const count = new Int32Array(ranks + 1);
   for (let n = 1; n < size; n++) count[(rank[frame[n] as number] as number) + 1]++;
-  for (let r = 1; r <= rank.length; r++) count[r] += count[r - 1] as number;
+  for (let r = 1; r <= ranks; r++) count[r] += count[r - 1] as number;
   const byRank = new Int32Array(Math.max(0, size - 1));
   for (let n = 1; n < size; n++) byRank[count[rank[frame[n] as number] as number]++] = n;
   // Prepended from the highest rank down, each list ends up in ascending rank.
