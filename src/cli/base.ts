@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { SingleBar } from 'cli-progress';
@@ -9,7 +10,11 @@ import type { ProgressCallback } from '../core/io/source.js';
 import { applyFilters, resolveValue } from '../core/model/filter.js';
 import type { Profile } from '../core/model/profile.js';
 import { writerFor } from '../core/output.js';
+import { loadInWorker } from '../core/read-worker.js';
 import { filterOptions, loadOptions } from './flags.js';
+
+/** The file this code runs from: in the CLI, the bundle, which a reading thread runs too. */
+const BUNDLE = fileURLToPath(import.meta.url);
 
 export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 error (bad input, missing file), 2 usage error.';
 
@@ -84,9 +89,38 @@ export abstract class PyroCommand extends Command {
     } finally {
       bar.done();
     }
+    return this.filtered(loaded, flags);
+  }
+
+  /** A profile as read, filtered by the filter flags, its warnings printed. */
+  private filtered(loaded: Profile, flags: Record<string, unknown>): Profile {
     const profile = applyFilters(loaded, filterOptions(flags));
     if (!this.jsonEnabled()) this.printWarnings(profile);
     return profile;
+  }
+
+  /**
+   * Several groups of inputs, each read (and filtered) as readInputs() does: at
+   * once, each but the last on a thread of its own, when `parallel` and they
+   * are all files of 16 MB or more together (else one after another, with
+   * progress bars).
+   */
+  protected async readGroups(groups: string[][], flags: Record<string, unknown>, parallel = true): Promise<Profile[]> {
+    const files = groups.flat();
+    const size = files.reduce(
+      (n, f) => n + (statSync(f, { throwIfNoEntry: false })?.isFile() ? statSync(f).size : Number.NaN),
+      0,
+    );
+    if (!parallel || groups.length < 2 || !(size >= 16e6)) {
+      const out: Profile[] = [];
+      for (const g of groups) out.push(await this.readInputs(g, flags));
+      return out;
+    }
+    const options = loadOptions(flags);
+    const loaded = await Promise.all(
+      groups.map((g, i) => (i < groups.length - 1 ? loadInWorker(BUNDLE, g, options) : loadProfile(g, options))),
+    );
+    return loaded.map((p) => this.filtered(p, flags));
   }
 
   /** Prints a profile's reader warnings on stderr. */

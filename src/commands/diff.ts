@@ -18,6 +18,7 @@ import {
 import { renderDiffHtml, renderDiffSvg } from '../core/diff/graph.js';
 import { EXIT, PyroError } from '../core/errors.js';
 import { mergeProfiles } from '../core/model/merge.js';
+import type { Profile } from '../core/model/profile.js';
 import { svgGraphWidth } from '../core/render/svg.js';
 import { formatValue } from '../core/units.js';
 
@@ -100,15 +101,11 @@ export default class Diff extends PyroCommand {
       throw new PyroError(`--confidence ${flags.confidence}: expected a number between 0 and 1`, 2);
     // Several inputs a side: each read alone too, for the test of each change over the runs.
     const repeated = baseInputs.length >= 2 && newInputs.length >= 2 && !flags.absolute;
-    const readSide = async (inputs: string[]) => {
-      if (!repeated) return [await this.readInputs(inputs, flags)];
-      // One after another: each may show a progress bar.
-      const runs = [];
-      for (const input of inputs) runs.push(await this.readInputs([input], flags));
-      return runs;
-    };
-    const baseRuns = await readSide(baseInputs);
-    const newRuns = await readSide(newInputs);
+    // Each run alone when there are several a side (for the test), one after another; else each side at once.
+    const groups = repeated ? [...baseInputs, ...newInputs].map((i) => [i]) : [baseInputs, newInputs];
+    const read = await this.readGroups(groups, flags, !repeated);
+    const baseRuns = repeated ? read.slice(0, baseInputs.length) : [read[0] as Profile];
+    const newRuns = repeated ? read.slice(baseInputs.length) : [read[1] as Profile];
     const base = mergeProfiles(baseRuns);
     const next = mergeProfiles(newRuns);
     const d = diffProfiles(base, next, {

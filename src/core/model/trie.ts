@@ -57,6 +57,23 @@ export class StackTrie {
     this.mask = slots - 1;
   }
 
+  /** A trie over given columns (node 0 the root, each child after its parent), indexed on first use. */
+  static fromColumns(
+    nTypes: number,
+    size: number,
+    parent: Int32Array,
+    frame: Int32Array,
+    self: Float64Array,
+  ): StackTrie {
+    const t = new StackTrie(nTypes, 16);
+    t.parent = parent;
+    t.frame = frame;
+    t.self = self;
+    t.size = size;
+    t.indexed = false;
+    return t;
+  }
+
   private static slot(parent: number, frame: number): number {
     return (Math.imul(parent, 0x9e3779b1) ^ Math.imul(frame + 1, 0x85ebca77)) >>> 0;
   }

@@ -1,0 +1,91 @@
+// A Profile as plain data whose columns are typed arrays, to hand it from a
+// worker thread to another without copying them (postMessage with transfer).
+// Sample times are not carried.
+import type { LabelSet, ValueType } from './profile.js';
+import { Profile } from './profile.js';
+import { StackTrie } from './trie.js';
+
+export interface ProfileData {
+  valueTypes: ValueType[];
+  defaultValue: number;
+  period: number;
+  periodType: ValueType | undefined;
+  startTime: number | undefined;
+  duration: number | undefined;
+  labels: Record<string, string>;
+  format: string;
+  sampleCount: number;
+  warnings: string[];
+  strings: string[];
+  frames: { size: number; name: Int32Array; file: Int32Array; line: Int32Array; module: Int32Array };
+  labelSets: LabelSet[];
+  tries: ({ size: number; parent: Int32Array; frame: Int32Array; self: Float64Array } | undefined)[];
+}
+
+/** The profile's data, and the buffers to transfer with it (the profile must not be used afterwards). */
+export function profileData(p: Profile): { data: ProfileData; transfer: ArrayBuffer[] } {
+  const transfer: ArrayBuffer[] = [];
+  const own = <T extends Int32Array | Float64Array>(a: T, n: number): T => {
+    const part = a.slice(0, n) as T;
+    transfer.push(part.buffer as ArrayBuffer);
+    return part;
+  };
+  const f = p.frames;
+  const data: ProfileData = {
+    valueTypes: p.valueTypes,
+    defaultValue: p.defaultValue,
+    period: p.period,
+    periodType: p.periodType,
+    startTime: p.startTime,
+    duration: p.duration,
+    labels: p.labels,
+    format: p.format,
+    sampleCount: p.sampleCount,
+    warnings: p.warnings,
+    strings: p.strings.strings,
+    frames: {
+      size: f.size,
+      name: own(f.name, f.size),
+      file: own(f.file, f.size),
+      line: own(f.line, f.size),
+      module: own(f.module, f.size),
+    },
+    labelSets: p.labelSets,
+    tries: p.tries.map((t) =>
+      t
+        ? {
+            size: t.size,
+            parent: own(t.parent, t.size),
+            frame: own(t.frame, t.size),
+            self: own(t.self, t.size * t.nTypes),
+          }
+        : undefined,
+    ),
+  };
+  return { data, transfer };
+}
+
+/** The Profile again, from profileData()'s data. */
+export function profileFromData(d: ProfileData): Profile {
+  const p = new Profile(d.valueTypes);
+  for (let i = 1; i < d.strings.length; i++) p.strings.intern(d.strings[i] as string);
+  const f = d.frames;
+  for (let i = 0; i < f.size; i++) {
+    p.frames.intern(f.name[i] as number, f.file[i] as number, f.line[i] as number, f.module[i] as number);
+  }
+  p.defaultValue = d.defaultValue;
+  p.period = d.period;
+  p.periodType = d.periodType;
+  p.startTime = d.startTime;
+  p.duration = d.duration;
+  p.labels = d.labels;
+  p.format = d.format;
+  p.sampleCount = d.sampleCount;
+  p.warnings.push(...d.warnings);
+  for (let i = 1; i < d.labelSets.length; i++) p.labelSetId(d.labelSets[i] as LabelSet);
+  d.tries.forEach((t, i) => {
+    if (t) p.tries[i] = StackTrie.fromColumns(d.valueTypes.length, t.size, t.parent, t.frame, t.self);
+  });
+  p.invalidate();
+  return p;
+}
