@@ -16,7 +16,7 @@ const sortedLines = (text: string) =>
 
 describe('pyro diff --to folded-diff', () => {
   // The corpus's results are inferno's diff-folded output, printed in hash order: the lines are
-  // compared sorted (pyro prints them sorted by stack), every byte of every line equal.
+  // compared sorted (pyro prints them depth first, siblings by name: sorted, for these names), every byte of every line equal.
   for (const [name, base, extra] of [
     ['default', 'before.txt', []],
     ['normalize', 'before.txt', ['--normalize']],

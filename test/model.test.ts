@@ -273,6 +273,18 @@ describe('StackTrie', () => {
         expect(got.size).toBe(want.size);
         expect(contents(got)).toEqual(contents(want));
         expect(got.columnTotal(1)).toBe(want.totalOf(0, 1));
+        // Merged in one walk (maps one to one), the child lists come sorted by frame.
+        if (got.listsChildrenByFrame) {
+          let listed = 0;
+          for (let n = 0; n < got.size; n++) {
+            const kids = got.children(n);
+            listed += kids.length;
+            for (const c of kids) expect(got.parent[c]).toBe(n);
+            const frames = kids.map((c) => got.frame[c] as number);
+            expect(frames).toEqual([...frames].sort((x, y) => x - y));
+          }
+          expect(listed).toBe(got.size - 1);
+        }
         for (let n = 1; n < got.size; n++) expect(got.find(got.parent[n] as number, got.frame[n] as number)).toBe(n);
       }),
       { numRuns: 300 },

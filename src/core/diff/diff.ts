@@ -82,21 +82,38 @@ export function diffProfiles(base: Profile, next: Profile, o: DiffOptions = {}):
  * both; the base's values go to column `baseColumn`, the new side's to `newColumn`.
  */
 export function combineSides(d: Diff, valueTypes: ValueType[], baseColumn = 0, newColumn = 1): Profile {
-  const out = new Profile(valueTypes);
-  out.format = 'diff';
+  // The frames of both sides, normalised, then numbered in name order: merged in one walk, the
+  // trie then lists each node's children sorted by name (what folded-diff prints).
+  const all = new Profile(valueTypes);
   const maps = [d.base, d.next].map((side) => {
     const frames = side.frames;
     const map = new Int32Array(frames.size);
     for (let f = 0; f < frames.size; f++) {
-      map[f] = out.frames.intern(
-        out.strings.intern(normalizeName(frames.nameOf(f), d.names)),
-        out.strings.intern(frames.fileOf(f)),
+      map[f] = all.frames.intern(
+        all.strings.intern(normalizeName(frames.nameOf(f), d.names)),
+        all.strings.intern(frames.fileOf(f)),
         d.names.ignoreLines ? 0 : (frames.line[f] as number),
-        out.strings.intern(frames.moduleOf(f)),
+        all.strings.intern(frames.moduleOf(f)),
       );
     }
     return map;
   }) as [Int32Array, Int32Array];
+  const rank = nameRanks(all.frames);
+  const byRank = new Int32Array(rank.length);
+  rank.forEach((r, f) => {
+    byRank[r] = f;
+  });
+  const out = new Profile(valueTypes, all.strings);
+  out.format = 'diff';
+  for (const f of byRank) {
+    out.frames.intern(
+      all.frames.name[f] as number,
+      all.frames.file[f] as number,
+      all.frames.line[f] as number,
+      all.frames.module[f] as number,
+    );
+  }
+  for (const map of maps) for (let f = 0; f < map.length; f++) map[f] = rank[map[f] as number] as number;
   const columnOf = (side: Profile, value: number, column: number) =>
     Array.from({ length: side.nTypes }, (_, t) => (t === value ? column : -1));
   out
@@ -268,7 +285,8 @@ export function foldedDiffChunks(d: Diff, o: FoldedDiffOptions = {}): Buffer[] {
       }
       if (depth === ends.length) ends = growInt32(ends, depth + 1);
       if (depth > 0) path[from - 1] = 59; // ;
-      path.set(name, from);
+      // Names are short: a loop beats set()'s call.
+      for (let i = 0; i < name.length; i++) path[from + i] = name[i] as number;
       const end = from + name.length;
       ends[depth++] = end;
       const b = Math.trunc(self[node * 2] as number);
@@ -288,7 +306,8 @@ export function foldedDiffChunks(d: Diff, o: FoldedDiffOptions = {}): Buffer[] {
     () => {
       depth--;
     },
-    sortedChildLists(trie, nameRanks(p.frames)),
+    // combineSides() numbered the frames in name order, and (merging in one walk) lists children by frame.
+    trie.listsChildrenByFrame ? trie : sortedChildLists(trie, nameRanks(p.frames)),
   );
   if (at > 0) chunks.push(out.subarray(0, at));
   return chunks;

@@ -33,7 +33,7 @@ export class StackTrie {
   self: Float64Array;
   private totalValues: Float64Array;
   private totalsValid = false;
-  private childLists: { first: Int32Array; next: Int32Array } | undefined;
+  private childLists: { first: Int32Array; next: Int32Array; byFrame?: boolean } | undefined;
   /** Whether the hash holds every node (insertStacks() leaves it to be rebuilt). */
   private indexed = true;
   /** node + 1 per slot (0: empty). */
@@ -221,7 +221,12 @@ export class StackTrie {
     this.indexed = true;
   }
 
-  /** First child of each node (-1: none), for traversal; children are listed newest first. */
+  /** Whether firstChild/nextSibling list each node's children by ascending frame id (after mergePair()). */
+  get listsChildrenByFrame(): boolean {
+    return this.childLists?.byFrame === true;
+  }
+
+  /** First child of each node (-1: none), for traversal; children are listed newest first (by frame after mergePair()). */
   get firstChild(): Int32Array {
     return (this.childLists ??= this.buildChildLists()).first;
   }
@@ -345,7 +350,8 @@ export class StackTrie {
    * Fills this empty trie with two tries merged, as mergeFrom() of each would,
    * when each side's frames map one to one (else it does just that): both are
    * walked at once with their children sorted by mapped frame, so that
-   * matching nodes meet without a hash probe.
+   * matching nodes meet without a hash probe, and the result lists each
+   * node's children by frame.
    */
   mergePair(
     a: TrieColumns,
@@ -382,12 +388,16 @@ export class StackTrie {
     stack[top++] = 0;
     stack[top++] = 0;
     let size = 1;
+    // Each node's children are appended together, by frame: the child lists come for free, in that order.
+    const first = new Int32Array(room).fill(-1);
+    const next = new Int32Array(room).fill(-1);
     while (top > 0) {
       const nb = stack[--top] as number;
       const na = stack[--top] as number;
       const node = stack[--top] as number;
       let ca = na >= 0 ? (la.firstChild[na] as number) : -1;
       let cb = nb >= 0 ? (lb.firstChild[nb] as number) : -1;
+      if (ca >= 0 || cb >= 0) first[node] = size;
       while (ca >= 0 || cb >= 0) {
         const fa = ca >= 0 ? (aFrames[a.frame[ca] as number] as number) : 0x7fffffff;
         const fb = cb >= 0 ? (bFrames[b.frame[cb] as number] as number) : 0x7fffffff;
@@ -408,11 +418,12 @@ export class StackTrie {
         stack[top++] = child;
         stack[top++] = ta;
         stack[top++] = tb;
+        if (ca >= 0 || cb >= 0) next[child] = child + 1;
       }
     }
     this.size = size;
     this.indexed = false;
-    this.childLists = undefined;
+    this.childLists = { first: first.subarray(0, size), next: next.subarray(0, size), byFrame: true };
     this.totalsValid = false;
   }
 
