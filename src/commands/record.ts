@@ -58,7 +58,9 @@ export default class Record extends PyroCommand {
     pid: Flags.integer({
       description: 'attach to this running process instead (needs --duration, or stop with Ctrl-C)',
     }),
-    'per-process': Flags.boolean({ description: 'keep processes and threads apart (labels pid, thread, command)' }),
+    'per-process': Flags.boolean({
+      description: 'keep processes and threads apart (node: labels pid, thread, command; perf: stacks rooted at comm-PID)',
+    }),
     'call-graph': Flags.string({
       description: 'perf: walk stacks by frame pointers (fp) or DWARF (dwarf, for code built without them)',
       options: ['fp', 'dwarf'],
@@ -157,7 +159,6 @@ export default class Record extends PyroCommand {
           : [],
         stored: store && storeDir && stored > 0 ? { app, store: storeDir, profiles: stored, query } : undefined,
         output: flags.output && profile ? flags.output : undefined,
-        ...(profile ? {} : { empty: true }),
       };
     };
     const report = flags['no-store'] ? await run(undefined, undefined) : await withStore(flags.store, run);
