@@ -9,12 +9,12 @@ import {
   type DiffTable,
   diffProfiles,
   diffTable,
-  foldedDiffChunks,
   functionShares,
   type GateOffence,
   gateOffences,
   parseGateRule,
 } from '../core/diff/diff.js';
+import { foldedDiffChunks } from '../core/diff/folded-diff.js';
 import { renderDiffHtml, renderDiffSvg } from '../core/diff/graph.js';
 import { EXIT, PyroError } from '../core/errors.js';
 import { mergeProfiles } from '../core/model/merge.js';
@@ -114,15 +114,7 @@ export default class Diff extends PyroCommand {
       ignoreLines: flags['ignore-lines'],
     });
     if (flags.to === 'folded-diff') {
-      const chunks = foldedDiffChunks(d, { normalize: flags.normalize });
-      if (flags.output) {
-        const fd = openSync(flags.output, 'w');
-        try {
-          for (const chunk of chunks) writeSync(fd, chunk);
-        } finally {
-          closeSync(fd);
-        }
-      } else for (const chunk of chunks) await this.writeOut(chunk);
+      await this.writeChunks(foldedDiffChunks(d, { normalize: flags.normalize }), flags.output);
       // The table only for --json: it reads both sides once more.
       return this.jsonEnabled() ? { ...diffTable(d, { limit: 0 }), failed: [] } : undefined;
     }
@@ -152,6 +144,20 @@ export default class Diff extends PyroCommand {
     }
     if (failed.length > 0) process.exitCode = EXIT.gate;
     return { ...table, failed };
+  }
+
+  /** Bytes to a file, or to stdout. */
+  private async writeChunks(chunks: Buffer[], output: string | undefined): Promise<void> {
+    if (!output) {
+      for (const chunk of chunks) await this.writeOut(chunk);
+      return;
+    }
+    const fd = openSync(output, 'w');
+    try {
+      for (const chunk of chunks) writeSync(fd, chunk);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   private text(t: DiffTable, failed: GateOffence[]): string {

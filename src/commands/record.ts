@@ -59,7 +59,8 @@ export default class Record extends PyroCommand {
       description: 'attach to this running process instead (needs --duration, or stop with Ctrl-C)',
     }),
     'per-process': Flags.boolean({
-      description: 'keep processes and threads apart (node: labels pid, thread, command; perf: stacks rooted at comm-PID)',
+      description:
+        'keep processes and threads apart (node: labels pid, thread, command; perf: stacks rooted at comm-PID)',
     }),
     'call-graph': Flags.string({
       description: 'perf: walk stacks by frame pointers (fp) or DWARF (dwarf, for code built without them)',

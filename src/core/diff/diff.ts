@@ -4,9 +4,8 @@
 // merged into one trie with a value column each, difffolded's output.
 import { PyroError } from '../errors.js';
 import { resolveValue } from '../model/filter.js';
-import { growInt32 } from '../model/growable.js';
 import { Profile, type ValueType } from '../model/profile.js';
-import { nameRanks, sortedChildLists, walkTrie } from '../model/walk.js';
+import { nameRanks } from '../model/walk.js';
 import { functionValues } from '../report/top.js';
 import { type Change, welch } from './stats.js';
 
@@ -238,79 +237,6 @@ export function diffTable(d: Diff, o: DiffTableOptions = {}): DiffTable {
     functions: rows.length,
     rows: limit > 0 ? rows.slice(0, limit) : rows,
   };
-}
-
-export interface FoldedDiffOptions {
-  /** Scale the base's counts to the new side's total (difffolded.pl -n). */
-  normalize?: boolean;
-}
-
-/**
- * difffolded.pl's output, "stack base new" per stack of either side, with the
- * semantics of inferno's diff-folded (the corpus's reference): counts are
- * whole numbers (fractions dropped), -n scales the base down to the new
- * total. The tools print lines in hash order; these come depth first with
- * siblings sorted by name (sorted by stack, but for names that extend a
- * sibling's name with a character below ';'). As chunks of bytes, for output
- * of any size.
- */
-export function foldedDiffChunks(d: Diff, o: FoldedDiffOptions = {}): Buffer[] {
-  const p = d.profile;
-  const trie = p.trie();
-  const { frame, self } = trie;
-  let total1 = 0;
-  let total2 = 0;
-  for (let n = 1; n < trie.size; n++) {
-    total1 += Math.trunc(self[n * 2] as number);
-    total2 += Math.trunc(self[n * 2 + 1] as number);
-  }
-  const normalize = o.normalize && total1 !== total2 && total1 > 0;
-  const names = Array.from({ length: p.frames.size }, (_, f) => Buffer.from(p.frames.nameOf(f)));
-  const chunks: Buffer[] = [];
-  const CHUNK = 1 << 20;
-  let out = Buffer.allocUnsafe(CHUNK);
-  let at = 0;
-  let path = Buffer.allocUnsafe(4096);
-  let ends = new Int32Array(256);
-  let depth = 0;
-  walkTrie(
-    trie,
-    (node) => {
-      const name = names[frame[node] as number] as Buffer;
-      const from = depth === 0 ? 0 : (ends[depth - 1] as number) + 1;
-      if (from + name.length + 1 > path.length) {
-        const wider = Buffer.allocUnsafe(Math.max(path.length * 2, from + name.length + 1));
-        path.copy(wider, 0, 0, from);
-        path = wider;
-      }
-      if (depth === ends.length) ends = growInt32(ends, depth + 1);
-      if (depth > 0) path[from - 1] = 59; // ;
-      // Names are short: a loop beats set()'s call.
-      for (let i = 0; i < name.length; i++) path[from + i] = name[i] as number;
-      const end = from + name.length;
-      ends[depth++] = end;
-      const b = Math.trunc(self[node * 2] as number);
-      const n = Math.trunc(self[node * 2 + 1] as number);
-      if (b === 0 && n === 0) return;
-      // As difffolded.pl: int(count * total2 / total1), in that order.
-      const counts = ` ${normalize ? Math.trunc((b * total2) / total1) : b} ${n}\n`;
-      if (at + end + counts.length > out.length) {
-        chunks.push(out.subarray(0, at));
-        out = Buffer.allocUnsafe(Math.max(CHUNK, end + counts.length));
-        at = 0;
-      }
-      out.set(path.subarray(0, end), at);
-      at += end;
-      at += out.write(counts, at, 'latin1');
-    },
-    () => {
-      depth--;
-    },
-    // combineSides() numbered the frames in name order, and (merging in one walk) lists children by frame.
-    trie.listsChildrenByFrame ? trie : sortedChildLists(trie, nameRanks(p.frames)),
-  );
-  if (at > 0) chunks.push(out.subarray(0, at));
-  return chunks;
 }
 
 /** One --fail-on rule: `[fn:NAME ]self|total>N[%]`. */
