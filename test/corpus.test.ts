@@ -26,7 +26,7 @@ const TRACES_WITH_SAMPLES = new Set([
 /** What pyro should do with a file, by where it is in the collection. */
 function expectation(rel: string): { read: string } | { error: RegExp } {
   const [dir] = rel.split('/');
-  if (rel.endsWith('.heapprofile')) return { error: /V8 heap profile \(\.heapprofile\) is not supported yet/ };
+  if (rel.endsWith('.heapprofile')) return { read: 'heapprofile' };
   if (rel.endsWith('.cpuprofile')) return { read: 'cpuprofile' };
   switch (dir) {
     case 'speedscope':

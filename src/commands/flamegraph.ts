@@ -48,7 +48,11 @@ export default class Flamegraph extends PyroCommand {
     subtitle: Flags.string({ description: 'a second line under the title' }),
     'count-name': Flags.string({ description: 'what the values count, in tooltips (default: from the unit)' }),
     'name-type': Flags.string({ description: 'the word before a name in the details line', default: 'Function:' }),
-    palette: Flags.string({ description: 'colours', options: [...PALETTES], default: 'hot', helpGroup: 'SVG' }),
+    palette: Flags.string({
+      description: 'colours (default: mem for values in bytes, else hot)',
+      options: [...PALETTES],
+      helpGroup: 'SVG',
+    }),
     hash: Flags.boolean({
       description: 'colour by a hash of the name: the same name, the same colour',
       helpGroup: 'SVG',
@@ -103,7 +107,7 @@ export default class Flamegraph extends PyroCommand {
     const minWidth = parseMinWidth(flags['min-width']);
     const graphWidth = svgGraphWidth(flags.width);
     const minShare = minWidth.percent !== undefined ? minWidth.percent / 100 : minWidth.px / graphWidth;
-    const palette = flags.palette as PaletteName;
+    const palette = (flags.palette ?? (profile.valueTypes[valueIndex]?.unit === 'bytes' ? 'mem' : 'hot')) as PaletteName;
     const colors = { palette, hash: flags.hash, deterministic: flags.deterministic };
     const layoutFor = (share: number) =>
       chart

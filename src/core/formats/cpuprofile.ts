@@ -183,7 +183,7 @@ export function addV8Profile(
 }
 
 /** The frame of a V8 call frame (or of an old-format node, which has the same fields). */
-function v8Frame(b: ProfileBuilder, cf: Record<string, unknown>): number {
+export function v8Frame(b: ProfileBuilder, cf: Record<string, unknown>): number {
   const fn = typeof cf.functionName === 'string' ? cf.functionName : '';
   const url = typeof cf.url === 'string' ? cf.url : '';
   const line = typeof cf.lineNumber === 'number' && cf.lineNumber >= 0 ? cf.lineNumber + 1 : 0;

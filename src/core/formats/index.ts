@@ -5,6 +5,7 @@ import { cpuprofile } from './cpuprofile.js';
 import { dtrace } from './dtrace.js';
 import { embedded } from './embedded.js';
 import { folded } from './folded.js';
+import { heapprofile } from './heapprofile.js';
 import { perfData } from './perf-data.js';
 import { perfScript } from './perf-script.js';
 import { pprof } from './pprof.js';
@@ -22,6 +23,7 @@ export const FORMATS: readonly ProfileFormat[] = [
   perfData,
   speedscope,
   cpuprofile,
+  heapprofile,
   traceEvent,
   embedded,
   perfScript,
@@ -49,7 +51,7 @@ export function detectFormat(source: Source): ProfileFormat {
   if (maybe) return maybe;
   throw new InputError(
     source.name,
-    'not a profile format pyro recognises (it reads pprof, perf script, perf.data, folded stacks, .cpuprofile, trace-event, speedscope, DTrace and its own SVG and HTML flamegraphs)',
+    'not a profile format pyro recognises (it reads pprof, perf script, perf.data, folded stacks, .cpuprofile, .heapprofile, trace-event, speedscope, DTrace and its own SVG and HTML flamegraphs)',
   );
 }
 

@@ -26,7 +26,6 @@ const unsupported = (
 
 export const unsupportedFormats: ProfileFormat[] = [
   unsupported('jfr', 'Java Flight Recorder (JFR)', ['.jfr'], (h) => startsWith(h, 'FLR\0')),
-  unsupported('heapprofile', 'V8 heap profile (.heapprofile)', ['.heapprofile'], (h) => jsonHas(h, 'head', 'selfSize')),
   unsupported('heapsnapshot', 'V8 heap snapshot (.heapsnapshot)', ['.heapsnapshot'], (h) =>
     jsonHas(h, 'snapshot', 'meta'),
   ),

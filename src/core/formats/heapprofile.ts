@@ -1,0 +1,68 @@
+// V8 sampling heap profiles (.heapprofile), as Chrome DevTools and
+// `node --heap-prof` write them: a tree of call frames, each node with the
+// bytes sampled there and still alive when the profile was taken (selfSize),
+// and, since Node.js 12, the samples themselves ({size, nodeId}), one per
+// sampled allocation. https://chromedevtools.github.io/devtools-protocol/tot/HeapProfiler/#type-SamplingHeapProfile
+import { InputError } from '../errors.js';
+import type { Source } from '../io/source.js';
+import { ProfileBuilder } from '../model/builder.js';
+import type { Profile, ValueType } from '../model/profile.js';
+import { v8Frame } from './cpuprofile.js';
+import { JsonFields, jsonHead, readJson } from './json.js';
+import type { Detection, ProfileFormat } from './types.js';
+
+/** As pprof names a heap profile's live values; inuse_space is the default, as in `go tool pprof`. */
+export const HEAP_VALUE_TYPES: ValueType[] = [
+  { type: 'inuse_space', unit: 'bytes' },
+  { type: 'inuse_objects', unit: 'count' },
+];
+
+export async function parseHeapprofile(source: Source): Promise<Profile> {
+  const f = new JsonFields(source.name);
+  const root = f.object(await readJson(source), 'the document');
+  if (root.head === undefined) throw new InputError(source.name, 'not a V8 heap profile: no "head" field');
+  // Objects per node from the samples, where the profile has them.
+  const objects = new Map<number, number>();
+  const samples = root.samples === undefined ? [] : f.array(root.samples, 'samples');
+  samples.forEach((s, i) => {
+    const sample = f.object(s, `samples[${i}]`);
+    const id = f.number(sample.nodeId, `samples[${i}].nodeId`);
+    objects.set(id, (objects.get(id) ?? 0) + 1);
+  });
+  const b = new ProfileBuilder(HEAP_VALUE_TYPES, 'heapprofile');
+  const path: number[] = [];
+  const values = [0, 0];
+  // Depth first, without recursion: [node, depth, where].
+  const todo: [unknown, number, string][] = [[root.head, 0, 'head']];
+  while (todo.length > 0) {
+    const [value, depth, where] = todo.pop() as [unknown, number, string];
+    const node = f.object(value, where);
+    path.length = depth;
+    // The root, "(root)", is not a frame.
+    if (depth > 0) path.push(v8Frame(b, f.object(node.callFrame, `${where}.callFrame`)));
+    values[0] = f.number(node.selfSize ?? 0, `${where}.selfSize`);
+    values[1] = node.id === undefined ? 0 : (objects.get(f.number(node.id, `${where}.id`)) ?? 0);
+    if (values[0] !== 0 || values[1] !== 0) b.addStack(path, path.length, values);
+    if (node.children === undefined) continue;
+    const children = f.array(node.children, `${where}.children`);
+    for (let c = children.length - 1; c >= 0; c--) todo.push([children[c], path.length + 1, `${where}.children[${c}]`]);
+  }
+  if (samples.length > 0) b.profile.sampleCount = samples.length;
+  b.profile.defaultValue = 0;
+  return b.finish();
+}
+
+/** A JSON object whose head node has a selfSize (a CPU profile's has hitCount). */
+function detectHeapprofile(head: Buffer): Detection {
+  const text = jsonHead(head);
+  if (!text.startsWith('{') || !/"head"\s*:/.test(text)) return 'no';
+  return text.includes('"selfSize"') && !text.includes('"hitCount"') ? 'yes' : 'no';
+}
+
+export const heapprofile: ProfileFormat = {
+  id: 'heapprofile',
+  name: 'V8 heap profile (.heapprofile)',
+  extensions: ['.heapprofile'],
+  detect: detectHeapprofile,
+  read: (source) => parseHeapprofile(source),
+};
