@@ -107,7 +107,8 @@ export default class Flamegraph extends PyroCommand {
     const minWidth = parseMinWidth(flags['min-width']);
     const graphWidth = svgGraphWidth(flags.width);
     const minShare = minWidth.percent !== undefined ? minWidth.percent / 100 : minWidth.px / graphWidth;
-    const palette = (flags.palette ?? (profile.valueTypes[valueIndex]?.unit === 'bytes' ? 'mem' : 'hot')) as PaletteName;
+    const palette = (flags.palette ??
+      (profile.valueTypes[valueIndex]?.unit === 'bytes' ? 'mem' : 'hot')) as PaletteName;
     const colors = { palette, hash: flags.hash, deterministic: flags.deterministic };
     const layoutFor = (share: number) =>
       chart
