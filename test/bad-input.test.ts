@@ -168,6 +168,7 @@ const SAMPLES: Record<string, string[]> = {
     'speedscope-samples/speedscope/0.0.1/simple.speedscope.json',
   ],
   cpuprofile: ['speedscope-samples/Chrome/65/simple.cpuprofile', 'speedscope-samples/node/10.11.0/example.cpuprofile'],
+  'ghc-prof': ['speedscope-samples/haskell/simple.prof'],
   heapprofile: [
     'speedscope-samples/Chrome/69/Heap-20181005T144546.heapprofile',
     'speedscope-samples/node/10.11.0/Heap-20181003T105432.heapprofile',

@@ -46,7 +46,7 @@ function expectation(rel: string): { read: string } | { error: RegExp } {
     case 'callgrind':
       return { error: /callgrind \(valgrind\) is not supported yet/ };
     case 'haskell':
-      return { error: /GHC profile \(\.prof\) is not supported yet/ };
+      return { read: 'ghc-prof' };
     default:
       throw new Error(`${rel}: no expectation for this file: add one`);
   }

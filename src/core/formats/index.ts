@@ -5,6 +5,7 @@ import { cpuprofile } from './cpuprofile.js';
 import { dtrace } from './dtrace.js';
 import { embedded } from './embedded.js';
 import { folded } from './folded.js';
+import { ghcProf } from './ghc-prof.js';
 import { heapprofile } from './heapprofile.js';
 import { perfData } from './perf-data.js';
 import { perfScript } from './perf-script.js';
@@ -24,6 +25,7 @@ export const FORMATS: readonly ProfileFormat[] = [
   speedscope,
   cpuprofile,
   heapprofile,
+  ghcProf,
   traceEvent,
   embedded,
   perfScript,
@@ -51,7 +53,7 @@ export function detectFormat(source: Source): ProfileFormat {
   if (maybe) return maybe;
   throw new InputError(
     source.name,
-    'not a profile format pyro recognises (it reads pprof, perf script, perf.data, folded stacks, .cpuprofile, .heapprofile, trace-event, speedscope, DTrace and its own SVG and HTML flamegraphs)',
+    'not a profile format pyro recognises (it reads pprof, perf script, perf.data, folded stacks, .cpuprofile, .heapprofile, trace-event, GHC JSON profiles, speedscope, DTrace and its own SVG and HTML flamegraphs)',
   );
 }
 

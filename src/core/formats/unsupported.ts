@@ -33,9 +33,13 @@ export const unsupportedFormats: ProfileFormat[] = [
     const t = h.toString('latin1', 0, Math.min(h.length, 4096));
     return /^# callgrind format/m.test(t) || (/^events: /m.test(t) && /^(fn|cmd|creator)[:=]/m.test(t));
   }),
-  unsupported('ghc-prof', 'GHC profile (.prof)', ['.prof'], (h) => {
-    const t = h.toString('latin1', 0, Math.min(h.length, 4096));
-    // The text report of `+RTS -p`, or the JSON one of `+RTS -pj`.
-    return (/total time\s*=/.test(t) && /total alloc\s*=/.test(t)) || jsonHas(h, 'cost_centres', 'total_ticks');
-  }),
+  unsupported(
+    'ghc-prof-text',
+    'GHC text profile (.prof of +RTS -p; +RTS -pj writes JSON, which pyro reads)',
+    ['.prof'],
+    (h) => {
+      const t = h.toString('latin1', 0, Math.min(h.length, 4096));
+      return /total time\s*=/.test(t) && /total alloc\s*=/.test(t);
+    },
+  ),
 ];
