@@ -5,6 +5,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PyroError } from '../src/core/errors.js';
+import { writeFlamebearer } from '../src/core/formats/flamebearer.js';
 import { foldedLines } from '../src/core/formats/folded.js';
 import { FORMATS, readProfile } from '../src/core/formats/index.js';
 import { openSource, sourceFromBuffer } from '../src/core/io/source.js';
@@ -187,6 +188,10 @@ const GENERATED: Record<string, () => Promise<Buffer[]>> = {
     const p = await readProfile(await openSource(corpus('speedscope-samples/stackcollapse/simple.txt')));
     const layout = layoutFlame(p, { valueIndex: 0 });
     return [Buffer.from(renderSvg(layout, { palette: 'hot' })), Buffer.from(renderHtml(p, { valueIndex: 0 }))];
+  },
+  flamebearer: async () => {
+    const p = await readProfile(await openSource(corpus('speedscope-samples/stackcollapse/simple.txt')));
+    return [writeFlamebearer(p, {})];
   },
 };
 const NOT_FUZZED = new Set(['perf-data']);

@@ -5,7 +5,7 @@ import { filterFlags, granularityFlag, inputFlags, outputFlags, selectorFlags } 
 export default class Convert extends PyroCommand {
   static override summary = 'Convert profiles between formats (several inputs are merged).';
   static override description =
-    `Reads any format pyro detects and writes folded stacks, pprof, speedscope JSON or a V8 .cpuprofile (for Chrome DevTools). ${EXIT_CODES_HELP}`;
+    `Reads any format pyro detects and writes folded stacks, pprof, speedscope JSON, a V8 .cpuprofile (for Chrome DevTools) or Pyroscope's flamebearer JSON. ${EXIT_CODES_HELP}`;
   static override examples = [
     '<%= config.bin %> convert perf.script.txt --to folded > out.folded',
     '<%= config.bin %> convert cpu.pb.gz -o cpu.folded',

@@ -4,6 +4,7 @@ import type { Profile } from '../model/profile.js';
 import { cpuprofile } from './cpuprofile.js';
 import { dtrace } from './dtrace.js';
 import { embedded } from './embedded.js';
+import { flamebearer } from './flamebearer.js';
 import { folded } from './folded.js';
 import { ghcProf } from './ghc-prof.js';
 import { heapprofile } from './heapprofile.js';
@@ -26,6 +27,7 @@ export const FORMATS: readonly ProfileFormat[] = [
   cpuprofile,
   heapprofile,
   ghcProf,
+  flamebearer,
   traceEvent,
   embedded,
   perfScript,
@@ -53,7 +55,7 @@ export function detectFormat(source: Source): ProfileFormat {
   if (maybe) return maybe;
   throw new InputError(
     source.name,
-    'not a profile format pyro recognises (it reads pprof, perf script, perf.data, folded stacks, .cpuprofile, .heapprofile, trace-event, GHC JSON profiles, speedscope, DTrace and its own SVG and HTML flamegraphs)',
+    'not a profile format pyro recognises (it reads pprof, perf script, perf.data, folded stacks, .cpuprofile, .heapprofile, trace-event, GHC JSON profiles, flamebearer JSON, speedscope, DTrace and its own SVG and HTML flamegraphs)',
   );
 }
 
