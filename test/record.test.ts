@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -145,6 +145,38 @@ describe('pyro record: the profilers', () => {
     expect([...threads].sort()[0]).toBe('main');
     expect([...threads].sort()[1]).toMatch(/^worker-\d+$/);
     expect(series.every((s) => s.labels.service_name === 'node' && s.labels.command === 'family.cjs')).toBe(true);
+  });
+
+  it('--kind heap samples the live heap of a Node.js program (inuse_space by function)', async () => {
+    const dir = tempDir();
+    const app = join(dir, 'keep.cjs');
+    writeFileSync(
+      app,
+      `const kept = [];
+function big() { for (let i = 0; i < 384; i++) kept.push(new Array(8192).fill(i + 0.5)); }
+function small() { for (let i = 0; i < 128; i++) kept.push(new Array(8192).fill(i + 0.5)); }
+big(); small();
+globalThis.kept = kept;
+// What is left of the arrays' first backing stores is garbage: collected, it is not counted as live.
+globalThis.gc();`,
+    );
+    const out = join(dir, 'heap.pb.gz');
+    const r = pyro(['record', '--kind', 'heap', '--no-store', '-o', out, '--', 'node', '--expose-gc', app]);
+    expect(r.status, r.stderr).toBe(0);
+    const p = await readFile(out);
+    expect(p.valueTypes[p.defaultValue]).toEqual({ type: 'inuse_space', unit: 'bytes' });
+    const t = p.trie();
+    const total = (fn: string) => {
+      let sum = 0;
+      for (let n = 1; n < t.size; n++)
+        if (p.frames.nameOf(t.frame[n] as number) === fn) sum += t.totalOf(n, p.defaultValue);
+      return sum;
+    };
+    expect(Math.abs((100 * total('big')) / (total('big') + total('small')) - 75)).toBeLessThan(10);
+    // perf cannot sample the heap.
+    const perf = pyro(['record', '--kind', 'heap', '--profiler', 'perf', '--no-store', '-o', out, '--', 'node', app]);
+    expect(perf.status).toBe(2);
+    expect(perf.stderr).toMatch(/--kind heap needs the node profiler/);
   });
 
   it('names JavaScript frames from perf maps as the node profiler does', () => {

@@ -17,6 +17,7 @@ import { formatValue } from '../core/units.js';
 
 export interface RecordReport {
   profiler: 'node' | 'perf';
+  kind: 'cpu' | 'heap';
   command: string[];
   pid?: number;
   exitCode: number;
@@ -40,6 +41,7 @@ export default class Record extends PyroCommand {
     "<%= config.bin %> record --continuous --interval 10s --app api --label env=dev -- npm start   # then: pyro flamegraph 'api{}' --from now-5m",
     '<%= config.bin %> record --pid 4242 --duration 30s -o live.html',
     '<%= config.bin %> record --per-process --no-store -o all.speedscope.json -- npx jest',
+    '<%= config.bin %> record --kind heap -o heap.svg -- node server.js',
   ];
   static override enableJsonFlag = true;
   static override strict = false;
@@ -50,6 +52,11 @@ export default class Record extends PyroCommand {
     'no-store': Flags.boolean({ description: 'do not store the profile (write it with -o)' }),
     rate: Flags.integer({ description: 'samples per second', default: 99, min: 1, max: 100_000 }),
     duration: Flags.string({ description: 'stop after this long (e.g. 30s, 5m); the command is sent SIGTERM' }),
+    kind: Flags.string({
+      description: 'what to sample: cpu, or heap (the live heap, through the node profiler)',
+      options: ['cpu', 'heap'],
+      default: 'cpu',
+    }),
     profiler: Flags.string({
       description: 'auto: node for Node.js commands, perf otherwise',
       options: ['auto', 'node', 'perf'],
@@ -100,7 +107,7 @@ export default class Record extends PyroCommand {
         stored++;
       };
       let profile: Profile | undefined;
-      let report: Pick<RecordReport, 'profiler' | 'exitCode' | 'signal'>;
+      let report: Pick<RecordReport, 'profiler' | 'kind' | 'exitCode' | 'signal'>;
       const started = Date.now();
       if (flags.pid !== undefined) {
         if (durationMs === undefined && !this.jsonEnabled())
@@ -108,7 +115,7 @@ export default class Record extends PyroCommand {
         const r = await attachProcess(choice, flags.pid, { rateHz: flags.rate, durationMs, callGraph });
         profile = r.profile;
         keep(profile);
-        report = { profiler: r.profiler.name, exitCode: 0 };
+        report = { profiler: r.profiler.name, kind: 'cpu', exitCode: 0 };
       } else {
         checkCommand(command[0] as string);
         const profiler = chooseProfiler(choice, command[0] as string);
@@ -125,6 +132,7 @@ export default class Record extends PyroCommand {
           args: command.slice(1),
           rateHz: flags.rate,
           durationMs,
+          kind: flags.kind as 'cpu' | 'heap',
           perProcess: flags['per-process'],
           callGraph,
           rawOutput,
@@ -134,6 +142,7 @@ export default class Record extends PyroCommand {
         if (profile && !flags.continuous) keep(profile);
         report = {
           profiler: profiler.name,
+          kind: flags.kind as 'cpu' | 'heap',
           exitCode: r.stoppedAtDuration ? 0 : r.end.exitCode,
           signal: r.stoppedAtDuration ? undefined : r.end.signal,
         };
@@ -179,7 +188,7 @@ export default class Record extends PyroCommand {
       );
     } else {
       lines.push(
-        `pyro: ${r.samples} samples of ${what} over ${formatValue(r.durationMs, 'milliseconds')} (${r.profiler} profiler, ${rate} Hz)`,
+        `pyro: ${r.samples} samples of ${what} over ${formatValue(r.durationMs, 'milliseconds')} (${r.profiler} profiler, ${r.kind === 'heap' ? 'live heap, a sample per 32 kB allocated' : `${rate} Hz`})`,
       );
       for (const t of r.top)
         lines.push(

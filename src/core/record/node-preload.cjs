@@ -1,7 +1,8 @@
 // Loaded into every Node.js process and worker thread of a `pyro record`
 // (NODE_OPTIONS=--require): starts V8's sampling profiler through the built-in
-// inspector and writes what it sampled into $PYRO_RECORD_DIR as .cpuprofile
-// files: when the thread exits, every $PYRO_RECORD_INTERVAL_MS in continuous
+// inspector (the CPU profiler, or with PYRO_RECORD_KIND=heap the sampling heap
+// profiler) and writes what it sampled into $PYRO_RECORD_DIR as .cpuprofile
+// (.heapprofile) files: when the thread exits, every $PYRO_RECORD_INTERVAL_MS in continuous
 // mode, and when pyro asks (a file named "stop" appears) before it forwards a
 // signal. Plain CommonJS with no dependencies: it runs inside the user's program.
 //
@@ -25,11 +26,12 @@ if (dir && !threads.workerData?.pyroProfiler) {
     pid: process.pid,
     thread: threads.threadId,
     intervalUs: Number(process.env.PYRO_RECORD_SAMPLING_US) || 10000,
+    heap: process.env.PYRO_RECORD_KIND === 'heap',
     everyMs: Number(process.env.PYRO_RECORD_INTERVAL_MS) || 0,
   };
   if (threads.isMainThread) {
-    // Set by our worker once the last profile is written.
-    const done = new Int32Array(new SharedArrayBuffer(4));
+    // Set by our worker: [0] once the last profile is written, [1] once the profiler runs.
+    const done = new Int32Array(new SharedArrayBuffer(8));
     let worker;
     try {
       worker = new threads.Worker(`(${profiler.toString()})(require('node:worker_threads').workerData)`, {
@@ -44,6 +46,10 @@ if (dir && !threads.workerData?.pyroProfiler) {
       // No worker threads (a restricted runtime): run unprofiled.
     }
     if (worker) {
+      // The program starts once it is sampled. The wait is a loop, not Atomics.wait: JavaScript
+      // must run for the worker's calls (V8 interrupts) to reach this thread.
+      const ready = Date.now() + 2000;
+      while (Atomics.load(done, 1) === 0 && Date.now() < ready);
       process.on('exit', () => {
         if (Atomics.load(done, 0) !== 0) return;
         worker.postMessage('stop');
@@ -74,9 +80,16 @@ function profiler({ options, done }) {
   let running = false;
   let finished = false;
 
-  // A .cpuprofile per part, named <pid>-<thread>-<part>-<from>-<until>-<command>, written aside and renamed.
+  // The profiler's protocol: CPU samples, or the sampling heap profiler (a sample per 32 kB allocated, as DevTools).
+  const startProfiler = (then) =>
+    options.heap
+      ? session.post('HeapProfiler.startSampling', { samplingInterval: 32 * 1024 }, then)
+      : session.post('Profiler.start', then);
+  const stopMethod = options.heap ? 'HeapProfiler.stopSampling' : 'Profiler.stop';
+  const extension = options.heap ? 'heapprofile' : 'cpuprofile';
+  // A file per part, named <pid>-<thread>-<part>-<from>-<until>-<command>.<extension>, written aside and renamed.
   const write = (profile, start, until) => {
-    const name = `${options.pid}-${options.thread}-${part++}-${start}-${until}-${options.command}.cpuprofile`;
+    const name = `${options.pid}-${options.thread}-${part++}-${start}-${until}-${options.command}.${extension}`;
     const tmp = path.join(options.dir, `.${name}.tmp`);
     try {
       fs.writeFileSync(tmp, JSON.stringify(profile));
@@ -95,14 +108,14 @@ function profiler({ options, done }) {
     running = false;
     const start = from;
     const until = Date.now();
-    session.post('Profiler.stop', (err, r) => {
+    session.post(stopMethod, (err, r) => {
       if (!err && r) write(r.profile, start, until);
       if (then) then();
     });
     if (again) {
       from = until;
       running = true;
-      session.post('Profiler.start');
+      startProfiler();
     }
   };
   const finish = () => {
@@ -119,15 +132,23 @@ function profiler({ options, done }) {
   try {
     if (ownThread) session.connect();
     else session.connectToMainThread();
-    session.post('Profiler.enable');
-    session.post('Profiler.setSamplingInterval', { interval: options.intervalUs });
-    session.post('Profiler.start');
+    if (options.heap) session.post('HeapProfiler.enable');
+    else {
+      session.post('Profiler.enable');
+      session.post('Profiler.setSamplingInterval', { interval: options.intervalUs });
+    }
+    startProfiler(() => {
+      if (done) Atomics.store(done, 1, 1);
+    });
     from = Date.now();
     running = true;
     fs.writeFileSync(path.join(options.dir, `${options.pid}-${options.thread}.live`), '');
   } catch {
     // Another inspector client owns the profiler (a debugger): run unprofiled.
-    if (done) Atomics.store(done, 0, 1);
+    if (done) {
+      Atomics.store(done, 0, 1);
+      Atomics.store(done, 1, 1);
+    }
     return;
   }
   const timers = [];

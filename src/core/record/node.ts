@@ -30,13 +30,13 @@ export function nodeOptions(existing: string | undefined, ...options: string[]):
   return [existing?.trim(), ...options].filter(Boolean).join(' ');
 }
 
-/** `<pid>-<thread>-<part>-<from>-<until>-<command>.cpuprofile`, as the preload names its files. */
-const PART = /^(\d+)-(\d+)-(\d+)-(\d+)-(\d+)-(.*)\.cpuprofile$/;
+/** `<pid>-<thread>-<part>-<from>-<until>-<command>.cpuprofile` (or `.heapprofile`), as the preload names its files. */
+const PART = /^(\d+)-(\d+)-(\d+)-(\d+)-(\d+)-(.*)\.(cpuprofile|heapprofile)$/;
 
 async function readPart(path: string, name: string, perProcess: boolean): Promise<Profile | undefined> {
   const m = PART.exec(name);
   if (!m) return undefined;
-  let profile = await loadFile(path, { inputFormat: 'cpuprofile' });
+  let profile = await loadFile(path, { inputFormat: m[7] as string });
   profile.startTime = Number(m[4]);
   profile.duration = Number(m[5]) - Number(m[4]);
   if (perProcess) {
@@ -60,6 +60,7 @@ export const nodeProfiler: Profiler = {
       PYRO_RECORD_DIR: o.workDir,
       PYRO_RECORD_SAMPLING_US: String(Math.max(1, Math.round(1e6 / o.rateHz))),
       PYRO_RECORD_INTERVAL_MS: o.continuous ? String(o.continuous.intervalMs) : '',
+      PYRO_RECORD_KIND: o.kind,
     };
     const parts = new PartCollector(
       o.workDir,

@@ -57,6 +57,7 @@ export const perfProfiler: Profiler = {
   name: 'perf',
 
   async record(o: RecordOptions): Promise<Recording> {
+    if (o.kind !== 'cpu') throw new PyroError(`--kind ${o.kind} needs the node profiler (--profiler node)`, 2);
     checkPerf();
     const out = join(o.workDir, 'perf.data');
     const args = ['record', '-q', '-F', String(Math.round(o.rateHz)), ...callGraphArgs(o.callGraph), '-o', out];

@@ -8,6 +8,8 @@ export interface RecordOptions {
   rateHz: number;
   /** Stop after this long (the command is sent SIGTERM). */
   durationMs?: number;
+  /** What is sampled: CPU time, or (node profiler) the live heap. */
+  kind: 'cpu' | 'heap';
   /** Label each process (pid, thread, command) instead of merging them. */
   perProcess: boolean;
   /** perf: how stacks are walked (frame pointers, or DWARF unwinding of copied stack memory). */
