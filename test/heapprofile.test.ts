@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corpus, pyro, readBytes, readFile, tempDir } from './helpers.js';
+import { corpus, pyro, ROOT, readBytes, readFile, tempDir } from './helpers.js';
 
 interface HeapNode {
   callFrame: { functionName: string };
@@ -35,18 +35,7 @@ describe('V8 heap profile reader', () => {
 
   it('gives each function of a real `node --heap-prof` run its share of the live bytes, and the objects', async () => {
     const dir = tempDir();
-    const app = join(dir, 'keep.cjs');
-    // Keeps three times as much from big() as from small(), in arrays of 64 kB.
-    writeFileSync(
-      app,
-      `const kept = [];
-function big() { for (let i = 0; i < 384; i++) kept.push(new Array(8192).fill(i + 0.5)); }
-function small() { for (let i = 0; i < 128; i++) kept.push(new Array(8192).fill(i + 0.5)); }
-big(); small();
-globalThis.kept = kept;
-// What is left of the arrays' first backing stores is garbage: collected, it is not counted as live.
-globalThis.gc();`,
-    );
+    const app = join(ROOT, 'test', 'fixtures', 'record', 'keep.cjs');
     const r = spawnSync(process.execPath, ['--expose-gc', '--heap-prof', '--heap-prof-dir', dir, app]);
     expect(r.status, r.stderr.toString()).toBe(0);
     const file = join(dir, readdirSync(dir).find((n) => n.endsWith('.heapprofile')) as string);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -149,17 +149,7 @@ describe('pyro record: the profilers', () => {
 
   it('--kind heap samples the live heap of a Node.js program (inuse_space by function)', async () => {
     const dir = tempDir();
-    const app = join(dir, 'keep.cjs');
-    writeFileSync(
-      app,
-      `const kept = [];
-function big() { for (let i = 0; i < 384; i++) kept.push(new Array(8192).fill(i + 0.5)); }
-function small() { for (let i = 0; i < 128; i++) kept.push(new Array(8192).fill(i + 0.5)); }
-big(); small();
-globalThis.kept = kept;
-// What is left of the arrays' first backing stores is garbage: collected, it is not counted as live.
-globalThis.gc();`,
-    );
+    const app = join(ROOT, 'test', 'fixtures', 'record', 'keep.cjs');
     const out = join(dir, 'heap.pb.gz');
     const r = pyro(['record', '--kind', 'heap', '--no-store', '-o', out, '--', 'node', '--expose-gc', app]);
     expect(r.status, r.stderr).toBe(0);

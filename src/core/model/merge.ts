@@ -97,14 +97,7 @@ export function withLabels(src: Profile, pairs: LabelSet): Profile {
 /** The profile with its frame names rewritten by `rename` (frames renamed alike merged). */
 export function renameFrames(src: Profile, rename: (name: string) => string): Profile {
   const out = new Profile(src.valueTypes);
-  out.defaultValue = src.defaultValue;
-  out.period = src.period;
-  out.periodType = src.periodType;
-  out.startTime = src.startTime;
-  out.duration = src.duration;
-  out.labels = { ...src.labels };
-  out.format = src.format;
-  out.sampleCount = src.sampleCount;
+  src.copyMetadataTo(out);
   out.warnings.push(...src.warnings);
   mergeInto(out, src, rename);
   return out;

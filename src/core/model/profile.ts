@@ -119,7 +119,14 @@ export class Profile {
     const p = new Profile(valueTypes, this.strings);
     // Frame ids stay valid: the new profile shares the frame table's contents.
     copyFrames(this.frames, p.frames);
-    p.defaultValue = Math.min(this.defaultValue, valueTypes.length - 1);
+    this.copyMetadataTo(p);
+    for (let i = 1; i < this.labelSets.length; i++) p.labelSetId(this.labelSets[i] as LabelSet);
+    return p;
+  }
+
+  /** Default value (within p's value types), period, times, labels, format and sample count, onto `p`. */
+  copyMetadataTo(p: Profile): void {
+    p.defaultValue = Math.min(this.defaultValue, p.valueTypes.length - 1);
     p.period = this.period;
     p.periodType = this.periodType;
     p.startTime = this.startTime;
@@ -127,8 +134,6 @@ export class Profile {
     p.labels = { ...this.labels };
     p.format = this.format;
     p.sampleCount = this.sampleCount;
-    for (let i = 1; i < this.labelSets.length; i++) p.labelSetId(this.labelSets[i] as LabelSet);
-    return p;
   }
 }
 

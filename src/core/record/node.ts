@@ -15,7 +15,7 @@ import { sourceFromBuffer } from '../io/source.js';
 import { withLabels } from '../model/merge.js';
 import type { Profile } from '../model/profile.js';
 import { PartCollector } from './parts.js';
-import { startChild } from './process.js';
+import { runFor, startChild } from './process.js';
 import type { AttachOptions, Profiler, Recording, RecordOptions } from './types.js';
 
 /** Where the preload is: beside this module in the sources, beside the bundle in dist/. */
@@ -69,16 +69,7 @@ export const nodeProfiler: Profiler = {
     );
     const child = await startChild(o.command, o.args, { env, beforeSignal: () => saveBeforeSignal(o.workDir) });
     if (o.continuous) parts.watch();
-    let stoppedAtDuration = false;
-    const timer =
-      o.durationMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            stoppedAtDuration = true;
-            void child.kill('SIGTERM');
-          }, o.durationMs);
-    const end = await child.ended;
-    if (timer) clearTimeout(timer);
+    const { end, stoppedAtDuration } = await runFor(child, o.durationMs);
     return { profile: await parts.finish(), end, stoppedAtDuration };
   },
 

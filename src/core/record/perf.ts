@@ -13,7 +13,7 @@ import { renameFrames } from '../model/merge.js';
 import type { Profile } from '../model/profile.js';
 import { nodeOptions, waitFor } from './node.js';
 import { PartCollector } from './parts.js';
-import { firstChildOf, startChild } from './process.js';
+import { firstChildOf, runFor, startChild } from './process.js';
 import type { AttachOptions, Profiler, Recording, RecordOptions } from './types.js';
 
 /** Fails with what to do when perf is missing or the kernel forbids it. */
@@ -94,17 +94,8 @@ export const perfProfiler: Profiler = {
     // perf runs the command: signals go to the command, and perf writes its data when the command ends.
     const child = await startChild('perf', args, { env, target: () => firstChildOf(child.pid) });
     if (o.continuous) parts.watch();
-    let stoppedAtDuration = false;
-    const timer =
-      o.durationMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            stoppedAtDuration = true;
-            void child.kill('SIGTERM');
-          }, o.durationMs);
-    const end = await child.ended;
+    const { end, stoppedAtDuration } = await runFor(child, o.durationMs);
     const endedAt = Date.now();
-    if (timer) clearTimeout(timer);
     try {
       let profile = await parts.finish();
       if (!o.continuous) {

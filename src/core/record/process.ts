@@ -80,6 +80,27 @@ export async function startChild(
   return { pid: child.pid as number, ended, kill };
 }
 
+/**
+ * Waits for the child to exit, sending it SIGTERM after `durationMs` when
+ * given; says whether that ended it.
+ */
+export async function runFor(
+  child: RunningChild,
+  durationMs: number | undefined,
+): Promise<{ end: ChildEnd; stoppedAtDuration: boolean }> {
+  let stoppedAtDuration = false;
+  const timer =
+    durationMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          stoppedAtDuration = true;
+          void child.kill('SIGTERM');
+        }, durationMs);
+  const end = await child.ended;
+  if (timer) clearTimeout(timer);
+  return { end, stoppedAtDuration };
+}
+
 /** The first child process of `pid` (Linux /proc), if any. */
 export function firstChildOf(pid: number): number | undefined {
   try {
