@@ -324,32 +324,50 @@ describe('pyro record: the command it runs', () => {
   });
 });
 
+/** `pyro record --continuous --interval 1s` of the shares fixture running `ms`, as a child process. */
+function recordContinuously(app: string, store: string, extra: string[], ms: number, stderr: 'pipe' | 'ignore') {
+  return spawn(
+    process.execPath,
+    [
+      BIN,
+      'record',
+      '--continuous',
+      '--interval',
+      '1s',
+      ...extra,
+      '--app',
+      app,
+      '--store',
+      store,
+      '--',
+      'node',
+      ...SHARES,
+      String(ms),
+    ],
+    { stdio: ['ignore', 'ignore', stderr], env: { ...process.env, NO_COLOR: '1' } },
+  );
+}
+
+/** The distinct time ranges of an app's stored profiles, in time order (read from the SQLite file itself). */
+function storedRanges(store: string, app: string): { t: number; until: number }[] {
+  const db = new Database(join(store, DB_FILE), { readonly: true });
+  try {
+    return db
+      .prepare(
+        'SELECT DISTINCT p.t, p.until FROM profiles p JOIN series s ON s.id = p.series WHERE s.app = ? ORDER BY p.t',
+      )
+      .all(app) as { t: number; until: number }[];
+  } finally {
+    db.close();
+  }
+}
+
 describe('pyro record --continuous', () => {
   for (const profiler of ['node', 'perf']) {
     it(`stores a profile per interval with contiguous time ranges, queryable while it runs (${profiler})`, async () => {
       if (profiler === 'perf' && !requirePeer('perf')) return;
       const store = tempDir();
-      const child = spawn(
-        process.execPath,
-        [
-          BIN,
-          'record',
-          '--continuous',
-          '--interval',
-          '1s',
-          '--profiler',
-          profiler,
-          '--app',
-          'cont',
-          '--store',
-          store,
-          '--',
-          'node',
-          ...SHARES,
-          '4500',
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
-      );
+      const child = recordContinuously('cont', store, ['--profiler', profiler], 4500, 'pipe');
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
@@ -362,13 +380,7 @@ describe('pyro record --continuous', () => {
       expect(live.status, live.stderr).toBe(0);
       expect(JSON.parse(live.stdout).total).toBeGreaterThan(0);
       expect(await exited, stderr).toBe(0);
-      const db = new Database(join(store, DB_FILE), { readonly: true });
-      const rows = db
-        .prepare(
-          "SELECT DISTINCT p.t, p.until FROM profiles p JOIN series s ON s.id = p.series WHERE s.app = 'cont' ORDER BY p.t",
-        )
-        .all() as { t: number; until: number }[];
-      db.close();
+      const rows = storedRanges(store, 'cont');
       expect(rows.length, stderr).toBeGreaterThanOrEqual(4);
       for (let i = 1; i < rows.length; i++)
         expect((rows[i] as { t: number }).t).toBe((rows[i - 1] as { until: number }).until);
@@ -380,35 +392,13 @@ describe('pyro record --continuous', () => {
 describe('pyro record --continuous when pyro is killed', () => {
   it('keeps every interval stored before the kill (at most the one in progress is lost)', async () => {
     const store = tempDir();
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        'record',
-        '--continuous',
-        '--interval',
-        '1s',
-        '--app',
-        'killed',
-        '--store',
-        store,
-        '--',
-        'node',
-        ...SHARES,
-        '6000',
-      ],
-      { stdio: 'ignore' },
-    );
+    const child = recordContinuously('killed', store, [], 6000, 'ignore');
     await new Promise((r) => setTimeout(r, 4000));
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
-    const db = new Database(join(store, DB_FILE), { readonly: true });
-    const { n, last } = db
-      .prepare(
-        "SELECT count(DISTINCT p.t) AS n, max(p.until) AS last FROM profiles p JOIN series s ON s.id = p.series WHERE s.app = 'killed'",
-      )
-      .get() as { n: number; last: number };
-    db.close();
+    const rows = storedRanges(store, 'killed');
+    const n = rows.length;
+    const last = Math.max(...rows.map((r) => r.until));
     // About 3.5 s of the program ran: 3 whole intervals, give or take start-up, are in.
     expect(n).toBeGreaterThanOrEqual(2);
     expect(Date.now() - last).toBeLessThan(3000);

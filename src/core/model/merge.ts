@@ -97,7 +97,7 @@ export function withLabels(src: Profile, pairs: LabelSet): Profile {
 /** The profile with its frame names rewritten by `rename` (frames renamed alike merged). */
 export function renameFrames(src: Profile, rename: (name: string) => string): Profile {
   const out = new Profile(src.valueTypes);
-  src.copyMetadataTo(out);
+  out.setMetadata(src.metadata());
   out.warnings.push(...src.warnings);
   mergeInto(out, src, rename);
   return out;

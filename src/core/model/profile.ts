@@ -17,6 +17,19 @@ export type LabelSet = ReadonlyArray<readonly [string, string]>;
  * per-sample labels; most profiles have only the empty set, id 0), over one
  * string table and one frame table.
  */
+/** A profile's description beside its samples. */
+export interface ProfileMetadata {
+  defaultValue: number;
+  period: number;
+  periodType?: ValueType;
+  startTime?: number;
+  duration?: number;
+  labels: Record<string, string>;
+  /** The format the profile was first read from. */
+  format: string;
+  sampleCount: number;
+}
+
 export class Profile {
   readonly strings: StringTable;
   readonly frames: FrameTable;
@@ -119,21 +132,35 @@ export class Profile {
     const p = new Profile(valueTypes, this.strings);
     // Frame ids stay valid: the new profile shares the frame table's contents.
     copyFrames(this.frames, p.frames);
-    this.copyMetadataTo(p);
+    p.setMetadata(this.metadata());
     for (let i = 1; i < this.labelSets.length; i++) p.labelSetId(this.labelSets[i] as LabelSet);
     return p;
   }
 
-  /** Default value (within p's value types), period, times, labels, format and sample count, onto `p`. */
-  copyMetadataTo(p: Profile): void {
-    p.defaultValue = Math.min(this.defaultValue, p.valueTypes.length - 1);
-    p.period = this.period;
-    p.periodType = this.periodType;
-    p.startTime = this.startTime;
-    p.duration = this.duration;
-    p.labels = { ...this.labels };
-    p.format = this.format;
-    p.sampleCount = this.sampleCount;
+  /** What describes the samples as a whole (copied by emptyLike, carried by embedded and transferred profiles). */
+  metadata(): ProfileMetadata {
+    return {
+      defaultValue: this.defaultValue,
+      period: this.period,
+      periodType: this.periodType,
+      startTime: this.startTime,
+      duration: this.duration,
+      labels: this.labels,
+      format: this.format,
+      sampleCount: this.sampleCount,
+    };
+  }
+
+  /** Takes metadata (its default value kept within this profile's value types). */
+  setMetadata(m: ProfileMetadata): void {
+    this.defaultValue = Math.min(m.defaultValue, this.valueTypes.length - 1);
+    this.period = m.period;
+    this.periodType = m.periodType;
+    this.startTime = m.startTime;
+    this.duration = m.duration;
+    this.labels = { ...m.labels };
+    this.format = m.format;
+    this.sampleCount = m.sampleCount;
   }
 }
 

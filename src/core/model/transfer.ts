@@ -1,20 +1,12 @@
 // A Profile as plain data whose columns are typed arrays, to hand it from a
 // worker thread to another without copying them (postMessage with transfer).
 // Sample times are not carried.
-import type { LabelSet, ValueType } from './profile.js';
+import type { LabelSet, ProfileMetadata, ValueType } from './profile.js';
 import { Profile } from './profile.js';
 import { StackTrie } from './trie.js';
 
-export interface ProfileData {
+export interface ProfileData extends ProfileMetadata {
   valueTypes: ValueType[];
-  defaultValue: number;
-  period: number;
-  periodType: ValueType | undefined;
-  startTime: number | undefined;
-  duration: number | undefined;
-  labels: Record<string, string>;
-  format: string;
-  sampleCount: number;
   warnings: string[];
   strings: string[];
   frames: { size: number; name: Int32Array; file: Int32Array; line: Int32Array; module: Int32Array };
@@ -33,14 +25,7 @@ export function profileData(p: Profile): { data: ProfileData; transfer: ArrayBuf
   const f = p.frames;
   const data: ProfileData = {
     valueTypes: p.valueTypes,
-    defaultValue: p.defaultValue,
-    period: p.period,
-    periodType: p.periodType,
-    startTime: p.startTime,
-    duration: p.duration,
-    labels: p.labels,
-    format: p.format,
-    sampleCount: p.sampleCount,
+    ...p.metadata(),
     warnings: p.warnings,
     strings: p.strings.strings,
     frames: {
@@ -73,14 +58,7 @@ export function profileFromData(d: ProfileData): Profile {
   for (let i = 0; i < f.size; i++) {
     p.frames.intern(f.name[i] as number, f.file[i] as number, f.line[i] as number, f.module[i] as number);
   }
-  p.defaultValue = d.defaultValue;
-  p.period = d.period;
-  p.periodType = d.periodType;
-  p.startTime = d.startTime;
-  p.duration = d.duration;
-  p.labels = d.labels;
-  p.format = d.format;
-  p.sampleCount = d.sampleCount;
+  p.setMetadata(d);
   p.warnings.push(...d.warnings);
   for (let i = 1; i < d.labelSets.length; i++) p.labelSetId(d.labelSets[i] as LabelSet);
   d.tries.forEach((t, i) => {

@@ -20,25 +20,16 @@
 //   header.timeline.step ms long from header.timeline.start.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
-import type { LabelSet, Profile, ValueType } from '../model/profile.js';
+import type { LabelSet, Profile, ProfileMetadata, ValueType } from '../model/profile.js';
 import { Profile as ProfileClass } from '../model/profile.js';
 import type { SampleTimes } from '../model/times.js';
 import { CodecError, decodeTrie, encodeTrie, writeVarint } from '../store/codec.js';
 
 export const EMBED_MARKER = 'data:application/x-pyro-profile;base64,';
 
-export interface EmbedHeader {
+export interface EmbedHeader extends ProfileMetadata {
   version: 1;
   valueTypes: ValueType[];
-  defaultValue: number;
-  period: number;
-  periodType?: ValueType;
-  startTime?: number;
-  duration?: number;
-  labels: Record<string, string>;
-  /** The format the profile was first read from. */
-  format: string;
-  sampleCount: number;
   strings: string[];
   /** Four string indexes per frame: name, file, module, then the line number itself. */
   frames: number[];
@@ -85,14 +76,7 @@ export function embedProfile(profile: Profile): string {
   const header: EmbedHeader = {
     version: 1,
     valueTypes: profile.valueTypes,
-    defaultValue: profile.defaultValue,
-    period: profile.period,
-    periodType: profile.periodType,
-    startTime: profile.startTime,
-    duration: profile.duration,
-    labels: profile.labels,
-    format: profile.format,
-    sampleCount: profile.sampleCount,
+    ...profile.metadata(),
     strings,
     frames,
     tries,
@@ -136,14 +120,7 @@ export function readEmbedded(name: string, base64: string): Profile {
   const bad = badHeader(header);
   if (bad) throw fail(`header: ${bad}`);
   const p = new ProfileClass(header.valueTypes);
-  p.defaultValue = header.defaultValue;
-  p.period = header.period;
-  p.periodType = header.periodType;
-  p.startTime = header.startTime;
-  p.duration = header.duration;
-  p.labels = header.labels;
-  p.format = header.format;
-  p.sampleCount = header.sampleCount;
+  p.setMetadata(header);
   const s = header.strings;
   const frames = header.frames;
   const frameMap = new Int32Array(frames.length / 4);
