@@ -17,12 +17,6 @@ function files(dir: string): string[] {
     .sort();
 }
 
-/** Trace-event files that hold CPU samples; the others in trace-event/ hold only duration events. */
-const TRACES_WITH_SAMPLES = new Set([
-  'trace-event/simple-with-samples.json',
-  'trace-event/multi-thread-with-samples.json',
-]);
-
 /** What pyro should do with a file, by where it is in the collection. */
 function expectation(rel: string): { read: string } | { error: RegExp } {
   const [dir] = rel.split('/');
@@ -32,9 +26,7 @@ function expectation(rel: string): { read: string } | { error: RegExp } {
     case 'speedscope':
       return rel.startsWith('speedscope/invalid/') ? { error: /profiles\[0\]/ } : { read: 'speedscope' };
     case 'trace-event':
-      return TRACES_WITH_SAMPLES.has(rel)
-        ? { read: 'trace-event' }
-        : { error: /trace-event JSON with only duration events \(B\/E\/X\) is not supported yet/ };
+      return { read: 'trace-event' };
     case 'pprof':
       return { read: 'pprof' };
     case 'linux-perf':
@@ -42,7 +34,7 @@ function expectation(rel: string): { read: string } | { error: RegExp } {
     case 'stackcollapse':
       return { read: 'folded' };
     case 'java-flight-recorder':
-      return { error: /Java Flight Recorder \(JFR\) is not supported yet/ };
+      return { read: 'jfr' };
     case 'callgrind':
       return { error: /callgrind \(valgrind\) is not supported yet/ };
     case 'haskell':

@@ -9,7 +9,7 @@ import { StackTrie } from '../src/core/model/trie.js';
 import { parseSelector } from '../src/core/query/selector.js';
 import { CodecError, decodeTrie, encodeTrie } from '../src/core/store/codec.js';
 import { bucketMs, LEVELS, planRange } from '../src/core/store/levels.js';
-import { DB_FILE, matchSeries, resolveStoreDir, Store } from '../src/core/store/store.js';
+import { DB_FILE, matchSeries, resolveStoreDir, STORE_VERSION, Store } from '../src/core/store/store.js';
 import { corpus, readFile, tempDir } from './helpers.js';
 import { flatten, randomProfile, sorted } from './store-helpers.js';
 
@@ -419,7 +419,9 @@ describe('store: versions', () => {
     const db = new Database(join(dir, DB_FILE));
     db.pragma('user_version = 99');
     db.close();
-    expect(() => Store.open(dir)).toThrow(/written by a newer pyro \(store format v99; this pyro reads up to v1\)/);
+    expect(() => Store.open(dir)).toThrow(
+      new RegExp(`written by a newer pyro \\(store format v99; this pyro reads up to v${STORE_VERSION}\\)`),
+    );
   });
 
   it('says so when the file is not a store', async () => {

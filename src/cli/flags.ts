@@ -5,6 +5,7 @@ import type { PerfScriptOptions } from '../core/formats/types.js';
 import type { LoadOptions } from '../core/input.js';
 import type { FilterOptions, Granularity } from '../core/model/filter.js';
 import { LABEL_NAME } from '../core/query/selector.js';
+import { type Remote, remoteUrl } from '../core/remote/client.js';
 
 /** Flags of every command that reads profiles: input format and the perf script options. */
 export const inputFlags = {
@@ -94,8 +95,28 @@ export const rangeFlags = {
   }),
 };
 
-/** Flags of the commands whose inputs may be series selectors read from the store. */
-export const selectorFlags = { ...storeFlag, ...rangeFlags };
+/** A Pyroscope server (or pyro server): where push and sync send, and where selectors are read with --url. */
+export const remoteFlags = {
+  url: Flags.string({
+    description:
+      'read selectors from this Pyroscope (or pyro server) instead of the local store, e.g. http://localhost:4040',
+    helpGroup: 'REMOTE',
+  }),
+  token: Flags.string({ description: 'a Bearer token for the remote', env: 'PYRO_REMOTE_TOKEN', helpGroup: 'REMOTE' }),
+  'basic-auth': Flags.string({
+    description: 'user:password for the remote',
+    env: 'PYRO_REMOTE_BASIC_AUTH',
+    helpGroup: 'REMOTE',
+  }),
+  'tenant-id': Flags.string({
+    description: 'the tenant (X-Scope-OrgID) on the remote',
+    env: 'PYRO_REMOTE_TENANT_ID',
+    helpGroup: 'REMOTE',
+  }),
+};
+
+/** Flags of the commands whose inputs may be series selectors read from the store (or a remote). */
+export const selectorFlags = { ...storeFlag, ...rangeFlags, ...remoteFlags };
 
 export const granularityFlag = {
   granularity: Flags.string({
@@ -116,6 +137,22 @@ export function loadOptions(f: Parsed): LoadOptions {
     store: f.store as string | undefined,
     from: f.from as string | undefined,
     until: f.until as string | undefined,
+    remote: remoteOptions(f),
+  };
+}
+
+/** The remote of --url and its credentials; undefined without --url. */
+export function remoteOptions(f: Parsed): Remote | undefined {
+  if (!f.url) return undefined;
+  const basicAuth = f['basic-auth'] as string | undefined;
+  if (basicAuth !== undefined && !basicAuth.includes(':'))
+    throw new PyroError('--basic-auth: expected user:password', 2);
+  remoteUrl(f.url as string);
+  return {
+    url: f.url as string,
+    token: f.token as string | undefined,
+    basicAuth,
+    tenantId: f['tenant-id'] as string | undefined,
   };
 }
 

@@ -9,9 +9,12 @@ import Ingest from './ingest.js';
 import Label from './label.js';
 import Labels from './labels.js';
 import Peek from './peek.js';
+import Push from './push.js';
 import Record from './record.js';
 import Rm from './rm.js';
 import Series from './series.js';
+import Server from './server.js';
+import Sync from './sync.js';
 import Top from './top.js';
 
 export const COMMANDS = {
@@ -25,8 +28,11 @@ export const COMMANDS = {
   label: Label,
   labels: Labels,
   peek: Peek,
+  push: Push,
   record: Record,
   rm: Rm,
   series: Series,
+  server: Server,
+  sync: Sync,
   top: Top,
 };

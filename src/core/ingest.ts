@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { PyroError } from './errors.js';
 import { type LoadOptions, loadFile } from './input.js';
 import type { Profile } from './model/profile.js';
+import { APP_NAME } from './store/match.js';
 import type { IngestResult, ProfileStore } from './store/types.js';
 
 export interface IngestFileOptions {
@@ -54,7 +55,12 @@ export async function ingestFiles(
   return out;
 }
 
-function chooseApp(file: string, profile: Profile, flag: string | undefined): [string, IngestOutcome['appFrom']] {
+/** The app of a file's profile: the flag, else the profile's service_name, else the file name. */
+export function chooseApp(
+  file: string,
+  profile: Profile,
+  flag: string | undefined,
+): [string, IngestOutcome['appFrom']] {
   if (flag) return [flag, 'flag'];
   const own = profile.labels.service_name;
   if (own) return [appName(own), 'profile'];
@@ -69,7 +75,7 @@ export function appFromFileName(file: string): string {
 
 /** --app must be a name a selector can select. */
 export function checkApp(app: string): void {
-  if (!/^[A-Za-z0-9_.:-]+$/.test(app))
+  if (!APP_NAME.test(app))
     throw new PyroError(`--app ${app}: use letters, digits and _ . : - (a selector must be able to name it)`, 2);
 }
 

@@ -8,6 +8,7 @@ import type { Profile } from './model/profile.js';
 import { storeDir, withStore } from './query/open.js';
 import { parseSelector, type Selector } from './query/selector.js';
 import { parseRange, span } from './query/time.js';
+import type { Remote } from './remote/client.js';
 
 export interface LoadOptions extends ReadOptions {
   /** Read every input as this format instead of detecting it. */
@@ -20,6 +21,8 @@ export interface LoadOptions extends ReadOptions {
   until?: string;
   /** Read every input as a selector, even one that names a file (`pyro export`). */
   selectorsOnly?: boolean;
+  /** Read selectors from this Pyroscope server instead of the store (--url). */
+  remote?: Remote;
 }
 
 /**
@@ -69,6 +72,7 @@ export async function loadFile(input: string, options: LoadOptions = {}): Promis
 }
 
 async function loadSelector(input: string, selector: Selector, options: LoadOptions): Promise<Profile> {
+  if (options.remote) return loadRemote(input, options.remote, options);
   const range = parseRange(options.from, options.until, Date.now());
   const asFile = options.selectorsOnly || input.includes('{') ? '' : 'no such file, and ';
   const dir = await storeDir(options.store);
@@ -85,5 +89,18 @@ async function loadSelector(input: string, selector: Selector, options: LoadOpti
       `${input}: ${asFile}no series in ${dir} match it${span(options)}; list them with \`pyro series\`, add some with \`pyro ingest\``,
     );
   }
+  return profile;
+}
+
+/** A selector read from a remote's /render over [--from, --until) (default: the last hour, as Pyroscope's UI). */
+async function loadRemote(input: string, remote: Remote, options: LoadOptions): Promise<Profile> {
+  const now = Date.now();
+  const range = parseRange(options.from ?? 'now-1h', options.until ?? 'now', now);
+  const { queryRemote } = await import('./remote/client.js');
+  const profile = await queryRemote(remote, input, range.from, range.until);
+  if (!profile)
+    throw new PyroError(
+      `${input}: no profiles on ${remote.url} match it${span({ from: options.from ?? 'now-1h', until: options.until })}`,
+    );
   return profile;
 }

@@ -59,3 +59,13 @@ export function formatNumber(v: number): string {
 function trim(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
+
+const SIZE = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i;
+
+/** Bytes from a size such as 64MB, 512k or 1g (binary multiples); undefined when it is not one. */
+export function parseSize(text: string): number | undefined {
+  const m = SIZE.exec(text);
+  if (!m) return undefined;
+  const unit = (m[2] ?? 'b').toLowerCase()[0] as string;
+  return Math.round(Number(m[1]) * ({ b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit] as number));
+}

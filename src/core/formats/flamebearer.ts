@@ -23,7 +23,7 @@ export interface Flamebearer {
  * Pyroscope's units ('samples', 'bytes', 'objects') and the ticks per second
  * of 'samples': values in a time unit are written as ticks of that unit.
  */
-function unitsOf(vt: ValueType, p: Profile): { units: string; sampleRate: number } {
+export function flamebearerUnits(vt: ValueType, p: Profile): { units: string; sampleRate: number } {
   if (vt.unit === 'bytes') return { units: 'bytes', sampleRate: 100 };
   if (/objects/.test(vt.type)) return { units: 'objects', sampleRate: 100 };
   const ns = nanosPer(vt.unit);
@@ -32,62 +32,129 @@ function unitsOf(vt: ValueType, p: Profile): { units: string; sampleRate: number
   return { units: 'samples', sampleRate: periodNs && p.period > 0 ? 1e9 / (p.period * periodNs) : 100 };
 }
 
-/** The flamebearer of one value type: siblings by name, as Pyroscope orders them. */
-export function toFlamebearer(profile: Profile, valueIndex: number = profile.defaultValue): Flamebearer {
+export interface FlamebearerLevels {
+  names: string[];
+  levels: number[][];
+  /** The total of each column. */
+  ticks: number[];
+  maxSelf: number;
+}
+
+/**
+ * The levels of a flamebearer over value columns of one trie: per block, for
+ * each column its x (delta-encoded), total and self, then the name index; one
+ * column is Pyroscope's "single" format, two its "double" (diff) format.
+ * Siblings come by name, as Pyroscope orders them. With `maxNodes` > 0, only
+ * nodes whose total in some column is among the `maxNodes` largest are kept;
+ * the others of a parent become one "other" block after its kept children.
+ */
+export function flamebearerLevels(profile: Profile, columns: readonly number[], maxNodes = 0): FlamebearerLevels {
   const trie = profile.trie();
   const k = trie.nTypes;
   const totals = trie.total;
+  const sides = columns.length;
+  const big = (node: number): number => {
+    let m = 0;
+    for (const c of columns) m = Math.max(m, totals[node * k + c] as number);
+    return m;
+  };
+  const minVal = minValue(trie.size, big, maxNodes);
   const names = ['total'];
   const nameIndex = new Map<string, number>();
   const levels: number[][] = [];
-  const lastEnd: number[] = [];
+  const lastEnd: number[][] = [];
   let maxSelf = 0;
   const { firstChild, nextSibling } = sortedChildLists(trie, nameRanks(profile.frames));
-  // Depth first, left to right: each level's blocks come in order of x. [node, depth, x]
-  const stack: number[] = [0, 0, 0];
+  const nameOf = (text: string): number => {
+    let i = nameIndex.get(text) ?? -1;
+    if (i < 0) {
+      i = names.length;
+      names.push(text);
+      nameIndex.set(text, i);
+    }
+    return i;
+  };
+  // Depth first, left to right: each level's blocks come in order of x.
+  // An entry: node (-1: "other"), depth, x per column, and for "other" its value per column.
+  const stack: number[][] = [[0, 0, ...columns.map(() => 0)]];
+  const kids: number[] = [];
   while (stack.length > 0) {
-    const x = stack.pop() as number;
-    const depth = stack.pop() as number;
-    const node = stack.pop() as number;
-    const total = totals[node * k + valueIndex] as number;
-    if (total === 0 && node !== 0) continue;
-    const self = trie.self[node * k + valueIndex] as number;
-    maxSelf = Math.max(maxSelf, self);
-    let name = 0;
-    if (node !== 0) {
-      const text = profile.frames.nameOf(trie.frame[node] as number);
-      name = nameIndex.get(text) ?? -1;
-      if (name < 0) {
-        name = names.length;
-        names.push(text);
-        nameIndex.set(text, name);
+    const e = stack.pop() as number[];
+    const node = e[0] as number;
+    const depth = e[1] as number;
+    const level = (levels[depth] ??= []);
+    const ends = (lastEnd[depth] ??= columns.map(() => 0));
+    const selfs: number[] = [];
+    for (let i = 0; i < sides; i++) {
+      const c = columns[i] as number;
+      const x = e[2 + i] as number;
+      const total = node < 0 ? (e[2 + sides + i] as number) : (totals[node * k + c] as number);
+      const self = node < 0 ? total : (trie.self[node * k + c] as number);
+      maxSelf = Math.max(maxSelf, self);
+      level.push(x - (ends[i] as number), total, self);
+      ends[i] = x + total;
+      selfs.push(self);
+    }
+    level.push(node === 0 ? 0 : node < 0 ? nameOf('other') : nameOf(profile.frames.nameOf(trie.frame[node] as number)));
+    if (node < 0) continue;
+    // Children start after the node's self; pushed in reverse, so popped left to right.
+    const xs = columns.map((_, i) => (e[2 + i] as number) + (selfs[i] as number));
+    const other = columns.map(() => 0);
+    let small = false;
+    kids.length = 0;
+    for (let ch = firstChild[node] as number; ch >= 0; ch = nextSibling[ch] as number) {
+      const m = big(ch);
+      if (m === 0) continue;
+      if (m >= minVal) kids.push(ch);
+      else {
+        small = true;
+        columns.forEach((c, i) => {
+          other[i] = (other[i] as number) + (totals[ch * k + c] as number);
+        });
       }
     }
-    const level = (levels[depth] ??= []);
-    level.push(x - (lastEnd[depth] ?? 0), total, self, name);
-    lastEnd[depth] = x + total;
-    // Children start after the node's self; pushed in reverse, so popped left to right.
-    const kids: number[] = [];
-    for (let c = firstChild[node] as number; c >= 0; c = nextSibling[c] as number) kids.push(c);
-    let cx = x + self;
-    const at: number[] = kids.map((c) => {
-      const here = cx;
-      cx += totals[c * k + valueIndex] as number;
-      return here;
-    });
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i] as number, depth + 1, at[i] as number);
+    const entries: number[][] = [];
+    for (const ch of kids) {
+      entries.push([ch, depth + 1, ...xs]);
+      columns.forEach((c, i) => {
+        xs[i] = (xs[i] as number) + (totals[ch * k + c] as number);
+      });
+    }
+    if (small) entries.push([-1, depth + 1, ...xs, ...other]);
+    for (let i = entries.length - 1; i >= 0; i--) stack.push(entries[i] as number[]);
   }
+  return { names, levels, ticks: columns.map((c) => totals[c] as number), maxSelf };
+}
+
+/** The smallest total among the `maxNodes` largest (0: keep all), as Pyroscope's minValue. */
+function minValue(size: number, value: (node: number) => number, maxNodes: number): number {
+  if (maxNodes <= 0 || size <= maxNodes) return 0;
+  const all = new Float64Array(size);
+  for (let n = 0; n < size; n++) all[n] = value(n);
+  all.sort();
+  return all[size - maxNodes] as number;
+}
+
+/** The flamebearer of one value type (all nodes, or the `maxNodes` largest). */
+export function toFlamebearer(profile: Profile, valueIndex: number = profile.defaultValue, maxNodes = 0): Flamebearer {
+  const { names, levels, ticks, maxSelf } = flamebearerLevels(profile, [valueIndex], maxNodes);
   const vt = profile.valueTypes[valueIndex] as ValueType;
   return {
     version: 1,
-    flamebearer: { names, levels, numTicks: totals[valueIndex] as number, maxSelf },
-    metadata: { format: 'single', spyName: 'unknown', ...unitsOf(vt, profile) },
+    flamebearer: { names, levels, numTicks: ticks[0] as number, maxSelf },
+    metadata: { format: 'single', spyName: 'unknown', ...flamebearerUnits(vt, profile) },
   };
 }
 
 export function writeFlamebearer(profile: Profile, options: WriteOptions): Buffer {
   return Buffer.from(JSON.stringify(toFlamebearer(profile, options.valueIndex ?? profile.defaultValue)));
 }
+
+const TICK_UNITS: Record<string, string> = {
+  '1000000000': 'nanoseconds',
+  '1000000': 'microseconds',
+  '1000': 'milliseconds',
+};
 
 /** Reads a flamebearer: each block's parent is the block of the level above whose span holds it. */
 export async function parseFlamebearer(source: Source): Promise<Profile> {
@@ -98,12 +165,16 @@ export async function parseFlamebearer(source: Source): Promise<Profile> {
   const names = f.array(fb.names, 'flamebearer.names').map((n, i) => f.string(n, `flamebearer.names[${i}]`));
   const levels = f.array(fb.levels, 'flamebearer.levels');
   const units = typeof meta.units === 'string' ? meta.units : 'samples';
+  // Samples at a rate of a time unit's ticks (how pyro writes time) are that unit again.
+  const timeUnit = units === 'samples' ? TICK_UNITS[String(meta.sampleRate)] : undefined;
   const vt: ValueType =
     units === 'bytes'
       ? { type: 'space', unit: 'bytes' }
       : units === 'objects'
         ? { type: 'objects', unit: 'count' }
-        : { type: 'samples', unit: 'count' };
+        : timeUnit
+          ? { type: 'cpu', unit: timeUnit }
+          : { type: 'samples', unit: 'count' };
   const b = new ProfileBuilder([vt], 'flamebearer');
   // Per level, the blocks as [x, total, frame]; stacks are rebuilt from the level above.
   let above: { x: number; total: number; path: number[] }[] = [{ x: 0, total: Number.POSITIVE_INFINITY, path: [] }];

@@ -102,3 +102,61 @@ export function renameFrames(src: Profile, rename: (name: string) => string): Pr
   mergeInto(out, src, rename);
   return out;
 }
+
+/**
+ * The profile with other value columns: column c of the result is column
+ * `from[c]` of `src` (each picked once) times `scale[c]` (default 1), for the
+ * same stacks, label sets and metadata. Renames, picks and converts value types.
+ */
+export function selectValues(
+  src: Profile,
+  valueTypes: ValueType[],
+  from: readonly number[],
+  scale?: readonly number[],
+): Profile {
+  const out = src.emptyLike(valueTypes);
+  out.warnings.push(...src.warnings);
+  const valueMap = src.valueTypes.map((_, c) => from.indexOf(c));
+  const k = valueTypes.length;
+  src.tries.forEach((trie, labelSet) => {
+    if (!trie) return;
+    // emptyLike numbers the label sets as src does; each target trie is new, so scaling it scales src's values.
+    const target = out.trieFor(labelSet);
+    target.mergeFrom(trie, undefined, valueMap);
+    if (!scale) return;
+    for (let c = 0; c < k; c++) {
+      const f = scale[c] ?? 1;
+      if (f !== 1) for (let n = 0; n < target.size; n++) target.addSelf(n, c, target.selfOf(n, c) * (f - 1));
+    }
+  });
+  out.invalidate();
+  return out;
+}
+
+/**
+ * `a` minus `b`, stack by stack and label set by label set, in the columns
+ * marked in `columns` (the others are a's): what a cumulative profile (Go's
+ * alloc_space) gained since the previous one. Differences below 0 (a counter
+ * reset) count 0.
+ */
+export function subtractProfile(a: Profile, b: Profile, columns: readonly boolean[]): Profile {
+  const out = a.emptyLike();
+  out.warnings.push(...a.warnings);
+  mergeInto(out, a);
+  const k = a.nTypes;
+  const negated = selectValues(
+    b,
+    a.valueTypes,
+    a.valueTypes.map((vt) => indexOfType(b.valueTypes, vt)),
+    a.valueTypes.map((_, c) => (columns[c] ? -1 : 0)),
+  );
+  mergeInto(out, negated);
+  for (const trie of out.tries) {
+    if (!trie) continue;
+    for (let n = 0; n < trie.size; n++) {
+      for (let c = 0; c < k; c++) if (trie.selfOf(n, c) < 0) trie.addSelf(n, c, -trie.selfOf(n, c));
+    }
+  }
+  out.invalidate();
+  return out;
+}

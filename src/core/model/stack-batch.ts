@@ -7,11 +7,12 @@ import type { Profile } from './profile.js';
  * is built without hashing, in depth-first order.
  */
 export class StackBatch {
-  private frames = new Int32Array(64 * 1024);
+  // Small to start (they double as needed): a server reads many small profiles.
+  private frames = new Int32Array(4096);
   private nFrames = 0;
-  private start = new Int32Array(1024);
-  private depth = new Int32Array(1024);
-  private labelSet = new Int32Array(1024);
+  private start = new Int32Array(256);
+  private depth = new Int32Array(256);
+  private labelSet = new Int32Array(256);
   private values: Float64Array;
   count = 0;
 
@@ -20,7 +21,7 @@ export class StackBatch {
     /** How add() gets its frames: root first (folded lines) or leaf first (pprof, perf). */
     readonly rootFirst: boolean,
   ) {
-    this.values = new Float64Array(1024 * nTypes);
+    this.values = new Float64Array(256 * nTypes);
   }
 
   /** Appends stack[0 .. depth) and returns its index (values start at zero). */

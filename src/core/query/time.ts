@@ -96,3 +96,11 @@ function rfc3339(text: string, what: string, m: RegExpExecArray): number {
 function bad(text: string, what: string, detail: string): PyroError {
   return new PyroError(`${what} ${JSON.stringify(text)}: ${detail}`, 2);
 }
+
+/** Milliseconds from a duration flag ("30s", "5m", "1h30m", "500ms"; a bare number is seconds). */
+export function durationFlag(text: string, flag: string): number {
+  const ms = /^\s*\d+(?:\.\d+)?\s*$/.test(text) ? Number(text) * 1000 : parseDuration(text);
+  if (ms === undefined) throw new PyroError(`${flag} ${text}: expected a duration such as 30s, 5m, 1h30m or 500ms`, 2);
+  if (!(ms > 0)) throw new PyroError(`${flag} ${text}: must be more than zero`, 2);
+  return ms;
+}

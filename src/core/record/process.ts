@@ -6,7 +6,6 @@ import { accessSync, constants as fsConstants, readFileSync, statSync } from 'no
 import { constants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { PyroError } from '../errors.js';
-import { parseDuration } from '../query/time.js';
 
 export interface ChildEnd {
   /** The exit code a shell gives: the child's, or 128 + N when signal N ended it. */
@@ -110,14 +109,6 @@ export function firstChildOf(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Milliseconds from a duration flag ("30s", "5m", "1h30m", "500ms"; a bare number is seconds). */
-export function durationFlag(text: string, flag: string): number {
-  const ms = /^\s*\d+(?:\.\d+)?\s*$/.test(text) ? Number(text) * 1000 : parseDuration(text);
-  if (ms === undefined) throw new PyroError(`${flag} ${text}: expected a duration such as 30s, 5m, 1h30m or 500ms`, 2);
-  if (!(ms > 0)) throw new PyroError(`${flag} ${text}: must be more than zero`, 2);
-  return ms;
 }
 
 /** Fails with exit code 127, as a shell does, when `command` is not an executable file or on PATH. */

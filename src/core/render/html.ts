@@ -26,6 +26,8 @@ export interface HtmlOptions {
   nameType?: string;
   /** A palette of render/palette.ts: 'hot' (default), 'mem', ... */
   palette?: string;
+  /** HTML put above the viewer (pyro server's query form). */
+  header?: string;
 }
 
 // Where dist/viewer.js is from this module: the CLI bundle (dist/pyro.cjs), the
@@ -174,7 +176,7 @@ export function renderHtml(profile: Profile, options: HtmlOptions): string {
   return (
     '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     `<title>${htmlEscape(title)}</title>\n<meta name="viewport" content="width=device-width, initial-scale=1">\n` +
-    `</head>\n<body>\n<script type="application/json" id="pyro-options">${scriptJson(pageOptions)}</script>\n` +
+    `</head>\n<body>\n${options.header ?? ''}<script type="application/json" id="pyro-options">${scriptJson(pageOptions)}</script>\n` +
     `<script type="application/json" id="pyro-preview">${scriptJson(preview(profile, options.valueIndex))}</script>\n` +
     `<script>${viewer()}</script>\n` +
     `<script type="application/x-pyro-profile" id="pyro-profile">${EMBED_MARKER}${embedProfile(profile)}</script>\n` +

@@ -7,6 +7,9 @@ import { formatSelector, matchesLabels, type Selector } from '../query/selector.
 /** The label that holds the app name (`--app`, the selector's head). */
 export const APP_LABEL = 'service_name';
 
+/** What an app name may be made of, so that a selector can name it. */
+export const APP_NAME = /^[A-Za-z0-9_.:-]+$/;
+
 /** The store directory: --store DIR, else PYRO_STORE, else $XDG_DATA_HOME/pyro, else ~/.local/share/pyro. */
 export function resolveStoreDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (flag) return flag;

@@ -22,7 +22,7 @@ import { CodecError, columnOf, decodeTrie, encodeTrie } from './codec.js';
 import { bucketMs, bucketOf, KEPT_LEVEL, LEVELS, planRange } from './levels.js';
 import { APP_LABEL, matchSeries } from './match.js';
 import { Symbols } from './symbols.js';
-import type { IngestOptions, IngestResult, ProfileStore, SeriesInfo, TimeRange } from './types.js';
+import type { IngestOptions, IngestResult, ProfileStore, SeriesInfo, StoredProfile, TimeRange } from './types.js';
 
 export { matchSeries, resolveStoreDir } from './match.js';
 
@@ -58,6 +58,13 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE buckets (id INTEGER PRIMARY KEY, series INTEGER NOT NULL, level INTEGER NOT NULL,
      bucket INTEGER NOT NULL, count INTEGER NOT NULL, total REAL NOT NULL, blob BLOB NOT NULL,
      UNIQUE (series, level, bucket)) STRICT;`,
+  // What each remote (pyro sync --url) acknowledged; a profile row that goes takes its acks along,
+  // so that a row id SQLite hands out again is never taken for a sent profile.
+  `CREATE TABLE remote_acks (remote TEXT NOT NULL, profile INTEGER NOT NULL, PRIMARY KEY (remote, profile)) STRICT, WITHOUT ROWID;
+   CREATE INDEX remote_acks_by_profile ON remote_acks (profile);
+   CREATE TRIGGER profiles_forget_acks AFTER DELETE ON profiles BEGIN
+     DELETE FROM remote_acks WHERE profile = OLD.id;
+   END;`,
 ];
 export const STORE_VERSION = MIGRATIONS.length;
 
@@ -279,35 +286,58 @@ export class Store implements ProfileStore {
   }
 
   ingest(profile: Profile, options: IngestOptions): IngestResult {
-    if (!options.app) throw new PyroError('ingest needs an app name (--app)', 2);
-    const t = Math.round(profile.startTime ?? options.at ?? Date.now());
-    const duration = profile.duration !== undefined && profile.duration > 0 ? profile.duration : DEFAULT_DURATION_MS;
-    const until = t + Math.max(1, Math.round(duration));
-    return this.write(`ingesting a profile of ${options.app}`, () => {
+    return this.ingestMany([{ profile, options }])[0] as IngestResult;
+  }
+
+  /**
+   * Several profiles in one transaction (pyro server's group commit): each
+   * series' buckets are updated once for all of them, so that a batch costs
+   * about what one profile does.
+   */
+  ingestMany(items: readonly { profile: Profile; options: IngestOptions }[]): IngestResult[] {
+    for (const { options } of items) if (!options.app) throw new PyroError('ingest needs an app name (--app)', 2);
+    const what =
+      items.length === 1 ? `ingesting a profile of ${items[0]?.options.app}` : `ingesting ${items.length} profiles`;
+    return this.write(what, () => {
       this.symbols.sync();
-      const frameMap = this.symbols.frameMap(profile);
-      const result: IngestResult = { series: [] };
-      profile.tries.forEach((trie, labelSet) => {
-        if (!trie) return;
-        const labels: Record<string, string> = {};
-        for (const [k, v] of profile.labelSets[labelSet] ?? []) labels[k] = v;
-        Object.assign(labels, options.labels);
-        labels[APP_LABEL] = options.app;
-        const blob = encodeTrie(trie, undefined, frameMap);
-        const trieId = Number(this.st.insertTrie.run(profile.nTypes, blob).lastInsertRowid);
-        const decoded = once(() => decodeTrie(blob));
-        profile.valueTypes.forEach((vt, column) => {
-          const series = this.seriesId(vt, labels);
-          const total = columnSum(trie, column);
-          const id = Number(
-            this.st.insertProfile.run(series.id, t, until, total, PLACING, trieId, column).lastInsertRowid,
-          );
-          const delta = { n: 1, total, trie: once(() => columnOf(decoded(), column)), ids: [id] };
-          this.propagate(series.id, 1, new Map([[bucketOf(t, 1), delta]]), 1);
-          result.series.push({ id: series.id, name: series.name, labels: { ...labels }, from: t, until, total });
+      // Per series, per level-1 bucket: what the batch adds.
+      const pending = new Map<number, Map<number, Delta[]>>();
+      const results = items.map(({ profile, options }) => {
+        const t = Math.round(profile.startTime ?? options.at ?? Date.now());
+        const duration =
+          profile.duration !== undefined && profile.duration > 0 ? profile.duration : DEFAULT_DURATION_MS;
+        const until = t + Math.max(1, Math.round(duration));
+        const frameMap = this.symbols.frameMap(profile);
+        const result: IngestResult = { series: [] };
+        profile.tries.forEach((trie, labelSet) => {
+          if (!trie) return;
+          const labels: Record<string, string> = {};
+          for (const [k, v] of profile.labelSets[labelSet] ?? []) labels[k] = v;
+          Object.assign(labels, options.labels);
+          labels[APP_LABEL] = options.app;
+          const blob = encodeTrie(trie, undefined, frameMap);
+          const trieId = Number(this.st.insertTrie.run(profile.nTypes, blob).lastInsertRowid);
+          const decoded = once(() => decodeTrie(blob));
+          profile.valueTypes.forEach((vt, column) => {
+            const series = this.seriesId(vt, labels);
+            const total = columnSum(trie, column);
+            const id = Number(
+              this.st.insertProfile.run(series.id, t, until, total, PLACING, trieId, column).lastInsertRowid,
+            );
+            let buckets = pending.get(series.id);
+            if (!buckets) pending.set(series.id, (buckets = new Map()));
+            const b = bucketOf(t, 1);
+            const delta = { n: 1, total, trie: once(() => columnOf(decoded(), column)), ids: [id] };
+            buckets.set(b, [...(buckets.get(b) ?? []), delta]);
+            result.series.push({ id: series.id, name: series.name, labels: { ...labels }, from: t, until, total });
+          });
         });
+        return result;
       });
-      return result;
+      for (const [series, buckets] of pending) {
+        this.propagate(series, 1, new Map([...buckets].map(([b, ds]) => [b, mergeDeltas(ds)])), 1);
+      }
+      return results;
     });
   }
 
@@ -583,6 +613,109 @@ export class Store implements ProfileStore {
       out.times?.sortByTime();
       out.invalidate();
       return out;
+    });
+  }
+
+  timeline(selector: Selector, range: TimeRange, step: number): number[] {
+    return this.read('reading a timeline', () => {
+      const ids = matchSeries(this.allSeries(), selector, true).map((s) => s.id);
+      const count = Math.max(1, Math.ceil((range.until - range.from) / step));
+      const out = new Array<number>(count).fill(0);
+      const add = (t: number, total: number) => {
+        const i = Math.floor((t - range.from) / step);
+        if (i >= 0 && i < count) out[i] = (out[i] as number) + total;
+      };
+      if (ids.length === 0) return out;
+      const rows = this.db
+        .prepare<[number, number], { t: number; total: number }>(
+          `SELECT t, total FROM profiles WHERE series IN (${ids.join(',')}) AND level > ${PLACING} AND t >= ? AND t < ?`,
+        )
+        .all(range.from, range.until);
+      for (const r of rows) add(r.t, r.total);
+      // Data that gc --keep-levels compacted counts at the start of its bucket.
+      const horizon = this.horizon;
+      if (horizon > range.from) {
+        const size = bucketMs(KEPT_LEVEL);
+        const hi = Math.min(bucketOf(horizon, KEPT_LEVEL), Math.ceil(range.until / size));
+        for (const id of ids)
+          for (const b of this.st.bucketsInRange.all(id, KEPT_LEVEL, Math.ceil(range.from / size), hi))
+            add(b.bucket * size, b.total);
+      }
+      return out;
+    });
+  }
+
+  profiles(
+    selector: Selector,
+    range: TimeRange,
+    options: { notAckedBy?: string; limit?: number } = {},
+  ): StoredProfile[] {
+    return this.read('listing profiles', () => {
+      const picked = new Map(matchSeries(this.allSeries(), selector).map((s) => [s.id, s]));
+      if (picked.size === 0) return [];
+      const notAcked =
+        options.notAckedBy === undefined ? '' : 'AND id NOT IN (SELECT profile FROM remote_acks WHERE remote = ?)';
+      const rows = this.db
+        .prepare<unknown[], { id: number; series: number; t: number; until: number; total: number }>(
+          `SELECT id, series, t, until, total FROM profiles
+           WHERE series IN (${[...picked.keys()].join(',')}) AND level > ${PLACING} AND t >= ? AND t < ? ${notAcked}
+           ORDER BY t, id LIMIT ?`,
+        )
+        .all(
+          ...[Math.max(-(2 ** 52), range.from), Math.min(2 ** 52, range.until)],
+          ...(options.notAckedBy === undefined ? [] : [options.notAckedBy]),
+          options.limit ?? -1,
+        );
+      return rows.map((r) => {
+        const s = picked.get(r.series) as Series;
+        return {
+          id: r.id,
+          name: s.name,
+          app: s.app,
+          type: s.type,
+          labels: { ...s.labels },
+          from: r.t,
+          until: r.until,
+          total: r.total,
+        };
+      });
+    });
+  }
+
+  profile(id: number): Profile | undefined {
+    return this.read('reading a profile', () => {
+      this.symbols.sync();
+      const r = this.db
+        .prepare<[number], RawRow & { series: number }>(
+          'SELECT id, series, t, until, total, trie, col FROM profiles WHERE id = ? AND level > 0',
+        )
+        .get(id);
+      if (!r) return undefined;
+      const s = this.allSeries().find((x) => x.id === r.series) as Series;
+      const trie = this.decodeColumn(r, s.id);
+      const out = new Profile([s.type]);
+      out.format = 'store';
+      out.startTime = r.t;
+      out.duration = r.until - r.t;
+      Object.assign(out.labels, s.labels);
+      const frameMap = new Int32Array(this.symbols.frameCount).fill(-1);
+      for (let n = 1; n < trie.size; n++) {
+        const f = trie.frame[n] as number;
+        if ((frameMap[f] as number) < 0) frameMap[f] = this.symbols.copyFrame(f, out);
+      }
+      out.trieFor(0).mergeFrom(trie, frameMap, [0]);
+      out.invalidate();
+      return out;
+    });
+  }
+
+  ack(remote: string, ids: readonly number[]): void {
+    this.write(`recording what ${remote} acknowledged`, () => {
+      const insert = this.db.prepare<[string, number]>(
+        // A row removed meanwhile has nothing to acknowledge.
+        'INSERT OR IGNORE INTO remote_acks (remote, profile) SELECT ?, id FROM profiles WHERE id = ?',
+      );
+      for (const id of ids) insert.run(remote, id);
     });
   }
 

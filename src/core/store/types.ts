@@ -34,6 +34,19 @@ export interface SeriesInfo {
   total: number;
 }
 
+/** One stored profile of one series (a profile row). */
+export interface StoredProfile {
+  id: number;
+  /** `app.type{labels}` of its series. */
+  name: string;
+  app: string;
+  type: ValueType;
+  labels: Record<string, string>;
+  from: number;
+  until: number;
+  total: number;
+}
+
 /** What the store offers the commands (implemented by Store in store/store.ts). */
 export interface ProfileStore {
   ingest(profile: Profile, options: IngestOptions): IngestResult;
@@ -44,6 +57,18 @@ export interface ProfileStore {
   /** With `buckets`, the samples over time too (Profile.times), in that many parts of the range. */
   query(selector: Selector, range: TimeRange, options?: { buckets?: number }): Profile | undefined;
   /** Relabels the matching profiles: they move to the right series, nothing lost or duplicated. */
+  /** The total of the series `query` would merge, per `step` ms of the range from its start. */
+  timeline(selector: Selector, range: TimeRange, step: number): number[];
+  /**
+   * The stored profiles of the matching series (every type) that start in the
+   * range, oldest first; `notAckedBy` leaves out those that remote acknowledged.
+   * (Data that `gc --keep-levels` compacted has no profiles left to list.)
+   */
+  profiles(selector: Selector, range: TimeRange, options?: { notAckedBy?: string; limit?: number }): StoredProfile[];
+  /** One stored profile, its series' labels (service_name among them) as the profile's labels. */
+  profile(id: number): Profile | undefined;
+  /** Records that a remote acknowledged these profiles (ids of profiles gone meanwhile are skipped). */
+  ack(remote: string, ids: readonly number[]): void;
   relabel(selector: Selector, range: TimeRange, set: Record<string, string>, unset: string[]): { profiles: number };
   remove(selector: Selector, range: TimeRange): { profiles: number };
   gc(options: { olderThan: number; keepLevels: boolean }): { profiles: number; bytesFreed: number };

@@ -613,7 +613,8 @@ class IdIndex {
  */
 class StackMemo {
   /** Per entry: the first sample's message (start, end, index). */
-  private entries = new Int32Array(STRIDE * 1024);
+  // Small to start, doubled as needed: a server reads many small profiles.
+  private entries = new Int32Array(STRIDE * 256);
   count = 0;
   /** `width` values per entry. */
   private values = new Float64Array(0);
@@ -622,8 +623,8 @@ class StackMemo {
    * Slots of SLOT int32s: hash, entry + 1 (0: empty), locStart, locLen, labStart,
    * labLen; the key inline, so that a probe reads the table and the input only.
    */
-  private table = new Int32Array(SLOT * 4096);
-  private mask = 4095;
+  private table = new Int32Array(SLOT * 512);
+  private mask = 511;
   private lastSlot = -1;
   /** Entries in the table (the findable ones). */
   private keyed = 0;

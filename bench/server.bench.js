@@ -1,0 +1,144 @@
+// pyro server (a real process on 127.0.0.1): pprof pushes per second from 50
+// concurrent clients, each push a ~20 KB gzipped Node.js CPU profile (a real
+// 10-second profile, varied), with p50/p99 latency and the server's peak RSS;
+// then /render over a day of 10-second profiles of one series.
+// Targets: >= 1,000 pushes/s, p99 < 100 ms, < 500 MB; /render < 200 ms.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { readProfile } from '../dist/core/formats/index.js';
+import { writePprof } from '../dist/core/formats/pprof/write.js';
+import { sourceFromBuffer } from '../dist/core/io/source.js';
+import { Store } from '../dist/core/store/store.js';
+import { fmt, OUT, PYRO, ROOT, table } from './lib.js';
+
+const CLIENTS = 50;
+const SECONDS = Number(process.env.BENCH_SERVER_SECONDS ?? 10);
+const BASE = join(OUT, 'node-10s.cpuprofile');
+const fresh = () => mkdtempSync(join(tmpdir(), 'pyro-bench-server-'));
+
+if (!existsSync(BASE)) {
+  const dir = fresh();
+  const r = spawnSync(process.execPath, [
+    '--cpu-prof',
+    '--cpu-prof-dir',
+    dir,
+    join(ROOT, 'examples', 'app.js'),
+    '10000',
+  ]);
+  if (r.status !== 0) throw new Error(`node --cpu-prof failed: ${r.stderr}`);
+  renameSync(join(dir, readdirSync(dir)[0]), BASE);
+}
+const base = JSON.parse(readFileSync(BASE, 'utf8'));
+let seed = 7;
+const random = () => {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return seed / 4294967296;
+};
+/** The base profile with 10% of its samples moved, as a gzipped pprof. */
+async function variantPprof(i) {
+  const samples = base.samples.map((s) =>
+    random() < 0.1 ? base.samples[Math.floor(random() * base.samples.length)] : s,
+  );
+  const p = await readProfile(await sourceFromBuffer(`v${i}.cpuprofile`, JSON.stringify({ ...base, samples })));
+  return writePprof(p);
+}
+const bodies = [];
+for (let i = 0; i < 100; i++) bodies.push(await variantPprof(i));
+const avgKB = bodies.reduce((n, b) => n + b.length, 0) / bodies.length / 1024;
+
+function startServer(dir) {
+  const child = spawn(process.execPath, [PYRO, 'server', '--port', '0', '--store', dir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) resolve({ url: m[1], child });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
+  });
+}
+/** Peak RSS of a process so far, in MB (VmHWM). */
+const peakMB = (pid) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+
+// 1. Pushes from 50 clients.
+const { url, child } = await startServer(fresh());
+const agent = new Agent({ connections: CLIENTS });
+const latencies = [];
+let failures = 0;
+const end = Date.now() + SECONDS * 1000;
+const t0 = performance.now();
+await Promise.all(
+  Array.from({ length: CLIENTS }, async (_, c) => {
+    for (let i = c; Date.now() < end; i += CLIENTS) {
+      const from = 1_767_225_600 + i * 10;
+      const started = performance.now();
+      const res = await request(
+        `${url}/ingest?name=bench.cpu%7Bpod%3Dp${c % 10}%7D&format=pprof&from=${from}&until=${from + 10}&spyName=nodespy`,
+        {
+          method: 'POST',
+          body: bodies[i % bodies.length],
+          headers: { 'content-type': 'application/octet-stream' },
+          dispatcher: agent,
+        },
+      );
+      await res.body.text();
+      latencies.push(performance.now() - started);
+      if (res.statusCode !== 200) failures++;
+    }
+  }),
+);
+const elapsed = (performance.now() - t0) / 1000;
+const rss = peakMB(child.pid);
+child.kill('SIGTERM');
+await new Promise((r) => child.on('exit', r));
+await agent.close();
+latencies.sort((a, b) => a - b);
+const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+
+// 2. /render over a day of 10-second profiles of one series (8,640 profiles, ingested in-process).
+const dayDir = fresh();
+const store = Store.open(dayDir);
+const day0 = Date.UTC(2026, 0, 1);
+for (let i = 0; i < 8640; i++) {
+  const p = await readProfile(await sourceFromBuffer('v.pb.gz', bodies[i % bodies.length]));
+  p.startTime = day0 + i * 10_000;
+  p.duration = 10_000;
+  store.ingest(p, { app: 'day' });
+}
+store.close();
+const day = await startServer(dayDir);
+const renderMs = [];
+for (let i = 0; i < 7; i++) {
+  const started = performance.now();
+  const res = await request(
+    `${day.url}/render?query=day.cpu&from=${day0 / 1000}&until=${day0 / 1000 + 86_400}&format=json`,
+  );
+  const json = await res.body.json();
+  renderMs.push(performance.now() - started);
+  if (json.flamebearer.numTicks <= 0) throw new Error('empty render');
+}
+day.child.kill('SIGTERM');
+renderMs.sort((a, b) => a - b);
+
+console.log(
+  table(
+    ['measure', 'pyro server', 'target'],
+    [
+      [
+        `pprof pushes/s (${CLIENTS} clients, ${fmt(avgKB, 1)} KB each, ${fmt(elapsed, 1)} s)`,
+        fmt(latencies.length / elapsed, 0),
+        '>= 1000',
+      ],
+      ['push latency p50 / p99 (ms)', `${fmt(pct(50), 1)} / ${fmt(pct(99), 1)}`, 'p99 < 100'],
+      ['failed pushes', String(failures), '0'],
+      ['server peak RSS (MB)', fmt(rss, 0), '< 500'],
+      ['/render of a day of 10 s profiles (8,640), median of 7 (ms)', fmt(renderMs[3], 0), '< 200'],
+    ],
+  ),
+);

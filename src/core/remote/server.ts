@@ -1,0 +1,458 @@
+// `pyro server`: Pyroscope's HTTP API over the local store. Ingest (OG
+// /ingest and Grafana Pyroscope's Connect Push), queries (/render,
+// /render-diff, labels, apps, the Connect querier), and the HTML viewer at /.
+// Bodies go to the readers of formats/ (through ingest.ts), queries to the
+// store; this file only routes, guards and answers.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { PyroError } from '../errors.js';
+import { toFlamebearer } from '../formats/flamebearer.js';
+import { writeFolded } from '../formats/folded.js';
+import { writePprof } from '../formats/pprof/write.js';
+import { Profile } from '../model/profile.js';
+import { parseSelector, type Selector } from '../query/selector.js';
+import { renderHtml } from '../render/html.js';
+import type { Store } from '../store/store.js';
+import { connectRoutes } from './connect-routes.js';
+import { HttpError } from './http-error.js';
+import { type IngestItem, parseIngestParams, parseIngestTime, readIngestBody } from './ingest.js';
+import { diffFlamebearer, renderFlamebearer, timelineStep } from './render.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  /** The store directory; with multiTenant, each tenant's store is under tenants/<id>/. */
+  storeDir: string;
+  /** Bearer token every request must carry. */
+  authToken?: string;
+  /** "user:password" for HTTP basic auth. */
+  basicAuth?: string;
+  /** Tenants by X-Scope-OrgID, each in its own store. */
+  multiTenant?: boolean;
+  /** Largest body taken, in bytes (413 past it); gzipped parts may inflate to 8 times as much. */
+  maxBody: number;
+  /** Time limit of one request, in ms. */
+  timeoutMs: number;
+  /** One line per refused or failed request. */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** The default tenant (one store, no X-Scope-OrgID needed). */
+const NO_TENANT = '';
+const TENANT = /^[A-Za-z0-9_.-]{1,150}$/;
+
+/** What a route handler gets: the request, its URL, the tenant's store, and the body (for POST). */
+export interface RouteContext {
+  req: IncomingMessage;
+  url: URL;
+  store: () => Store;
+  /** Stores a profile: resolves once it is committed (with others that came in meanwhile). */
+  ingest: (item: IngestItem) => Promise<void>;
+  body: () => Promise<Buffer>;
+  maxBody: number;
+  now: number;
+}
+
+export interface Reply {
+  status?: number;
+  type: string;
+  body: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+type Route = (c: RouteContext) => Promise<Reply> | Reply;
+
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const { Store } = await import('../store/store.js');
+  const stores = new Map<string, { store: Store; queue: IngestQueue }>();
+  const tenantStore = (tenant: string) => {
+    let s = stores.get(tenant);
+    if (!s) {
+      const store = Store.open(tenant === NO_TENANT ? o.storeDir : join(o.storeDir, 'tenants', tenant));
+      s = { store, queue: new IngestQueue(store) };
+      stores.set(tenant, s);
+    }
+    return s;
+  };
+  const routes = allRoutes();
+  const guard = authGuard(o);
+  let open = 0;
+  const idle: (() => void)[] = [];
+
+  const server = createServer((req, res) => {
+    open++;
+    res.on('close', () => {
+      if (--open === 0) for (const f of idle.splice(0)) f();
+    });
+    handle(req, res).catch((e) => fail(res, e));
+  });
+  server.requestTimeout = o.timeoutMs;
+  server.headersTimeout = Math.min(o.timeoutMs, 60_000);
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://pyro');
+    const path = url.pathname.replace(/^\/pyroscope(?=\/)/, '');
+    const route = routes.get(`${req.method} ${path}`);
+    if (!route) {
+      const known = [...routes.keys()].some((k) => k.endsWith(` ${path}`));
+      throw new HttpError(
+        known ? 405 : 404,
+        known ? `${req.method} is not allowed on ${path}` : `no such endpoint: ${path}`,
+      );
+    }
+    guard(req);
+    const tenant = tenantOf(req, o.multiTenant ?? false);
+    let timer: NodeJS.Timeout | undefined;
+    const overtime = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new HttpError(503, `the request took longer than ${o.timeoutMs} ms`)),
+        o.timeoutMs,
+      );
+    });
+    try {
+      const reply = await Promise.race([
+        route({
+          req,
+          url,
+          store: () => tenantStore(tenant).store,
+          ingest: (item) => tenantStore(tenant).queue.add(item),
+          body: () => readBody(req, o.maxBody),
+          maxBody: o.maxBody,
+          now: Date.now(),
+        }),
+        overtime,
+      ]);
+      send(res, reply);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function fail(res: ServerResponse, e: unknown): void {
+    const status = e instanceof HttpError ? e.status : e instanceof PyroError ? 422 : 500;
+    const message = e instanceof PyroError ? e.message : `internal error: ${(e as Error)?.message ?? e}`;
+    o.log?.(`${status} ${message}`);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const headers: Record<string, string> = {};
+    if (status === 401) headers['www-authenticate'] = o.basicAuth ? 'Basic realm="pyro"' : 'Bearer';
+    // A body left unread (too large) would be taken for the next request.
+    if (status === 413) headers.connection = 'close';
+    send(res, { status, type: 'text/plain; charset=utf-8', body: `${message.replace(/\n/g, ' ')}\n`, headers });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new PyroError(
+          e.code === 'EADDRINUSE'
+            ? `${o.host}:${o.port} is in use: stop what listens there or pick another --port`
+            : `cannot listen on ${o.host}:${o.port}: ${e.message}`,
+        ),
+      ),
+    );
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    server,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        if (open === 0) return;
+        idle.push(() => server.closeAllConnections());
+      });
+      for (const s of stores.values()) s.store.close();
+      stores.clear();
+    },
+  };
+}
+
+function send(res: ServerResponse, r: Reply): void {
+  const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
+  res.writeHead(r.status ?? 200, { 'content-type': r.type, 'content-length': body.length, ...r.headers });
+  res.end(body);
+}
+
+/** The body, refused with 413 past `max` bytes (as soon as Content-Length says so). */
+async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > max)
+    throw new HttpError(413, `the body is ${declared} bytes, more than the ${max} this server takes (--max-body)`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new HttpError(413, `the body is more than the ${max} bytes this server takes (--max-body)`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Checks credentials in constant time (digests compared, so lengths do not leak). */
+function authGuard(o: ServerOptions): (req: IncomingMessage) => void {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  const accepted: Buffer[] = [];
+  if (o.authToken) accepted.push(digest(`Bearer ${o.authToken}`));
+  if (o.basicAuth) accepted.push(digest(`Basic ${Buffer.from(o.basicAuth).toString('base64')}`));
+  if (accepted.length === 0) return () => {};
+  return (req) => {
+    const given = digest(req.headers.authorization ?? '');
+    // Every accepted credential is compared, whichever matches.
+    let ok = false;
+    for (const a of accepted) ok = timingSafeEqual(a, given) || ok;
+    if (!ok)
+      throw new HttpError(
+        401,
+        req.headers.authorization ? 'wrong credentials' : 'credentials needed (Authorization header)',
+      );
+  };
+}
+
+function tenantOf(req: IncomingMessage, multiTenant: boolean): string {
+  if (!multiTenant) return NO_TENANT;
+  const id = req.headers['x-scope-orgid'];
+  if (typeof id !== 'string' || id === '')
+    throw new HttpError(401, 'no tenant: send X-Scope-OrgID (this server is --multi-tenant)');
+  if (!TENANT.test(id) || id === '.' || id === '..')
+    throw new HttpError(400, `X-Scope-OrgID "${id}": a tenant id takes letters, digits and _ . - (up to 150)`);
+  return id;
+}
+
+function allRoutes(): Map<string, Route> {
+  const r = new Map<string, Route>();
+  r.set('POST /ingest', ingest);
+  r.set('GET /render', render);
+  r.set('GET /render-diff', renderDiff);
+  r.set('GET /labels', labels);
+  r.set('GET /label-values', labelValues);
+  r.set('GET /api/apps', apps);
+  r.set('GET /ready', () => ({ type: 'text/plain', body: 'ready\n' }));
+  r.set('GET /', viewer);
+  for (const [path, route] of connectRoutes()) r.set(`POST ${path}`, route);
+  return r;
+}
+
+async function ingest(c: RouteContext): Promise<Reply> {
+  const params = parseIngestParams(c.url.searchParams, c.now);
+  const body = await c.body();
+  const item = await readIngestBody(params, c.req.headers['content-type'] ?? '', body, c.maxBody * 8);
+  await c.ingest(item);
+  return { type: 'text/plain', body: '' };
+}
+
+/**
+ * Group commit: the profiles that arrive while the event loop is busy are
+ * stored in one transaction, and each request is answered once it is
+ * committed. Under load a batch grows, and its cost per profile falls.
+ */
+class IngestQueue {
+  private waiting: { item: IngestItem; done: (e?: unknown) => void }[] = [];
+  private scheduled = false;
+
+  constructor(private readonly store: Store) {}
+
+  add(item: IngestItem): Promise<void> {
+    // A profile without samples has nothing to store.
+    if (item.profile.trie().size === 1) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ item, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.waiting.splice(0, MAX_BATCH);
+    try {
+      this.store.ingestMany(
+        batch.map(({ item }) => ({ profile: item.profile, options: { app: item.app, labels: item.labels } })),
+      );
+      for (const b of batch) b.done();
+    } catch (e) {
+      for (const b of batch) b.done(e);
+    }
+    if (this.waiting.length > 0) this.schedule();
+  }
+}
+
+/** The most profiles in one transaction: a batch must not hold the event loop for long. */
+const MAX_BATCH = 256;
+
+/** A selector parameter; a bad one is the client's error. */
+export function selectorParam(text: string | null, what: string): Selector {
+  if (!text) throw new HttpError(400, `${what}: missing (e.g. ${what}=app.cpu{env="prod"})`);
+  try {
+    return parseSelector(text);
+  } catch (e) {
+    if (e instanceof PyroError) throw new HttpError(400, `${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** from/until as /render takes them (default: the last hour). */
+export function rangeParams(q: URLSearchParams, now: number, prefix = ''): { from: number; until: number } {
+  const get = (k: string) => q.get(prefix ? `${prefix}${k[0]?.toUpperCase()}${k.slice(1)}` : k);
+  const from = get('from') ? parseIngestTime(get('from') as string, now, `${prefix}from`) : now - 3_600_000;
+  const until = get('until') ? parseIngestTime(get('until') as string, now, `${prefix}until`) : now;
+  if (from >= until) throw new HttpError(400, `${prefix}from must be before ${prefix}until`);
+  return { from, until };
+}
+
+function maxNodesParam(q: URLSearchParams): number {
+  const text = q.get('maxNodes') ?? q.get('max-nodes');
+  if (text === null || text === '') return 1024;
+  const n = Number(text);
+  if (!Number.isInteger(n)) throw new HttpError(400, `maxNodes: "${text}" is not a whole number`);
+  return Math.max(0, n);
+}
+
+function render(c: RouteContext): Reply {
+  const q = c.url.searchParams;
+  const query = q.get('query') ?? q.get('name');
+  const selector = selectorParam(query, 'query');
+  const asked = rangeParams(q, c.now);
+  // The range starts on a step of the timeline, as Pyroscope aligns it: its points then cover the graph exactly.
+  const step = timelineStep(asked);
+  const range = { from: Math.floor(asked.from / step) * step, until: asked.until };
+  const format = q.get('format') ?? 'json';
+  const store = c.store();
+  const profile = store.query(selector, range);
+  switch (format) {
+    case 'json': {
+      const timeline = store.timeline(selector, range, step);
+      return {
+        type: 'application/json',
+        body: JSON.stringify(renderFlamebearer(profile, query as string, maxNodesParam(q), range, step, timeline)),
+      };
+    }
+    case 'pprof':
+      return {
+        type: 'application/octet-stream',
+        body: writePprof(profile ?? emptyProfile()),
+        headers: { 'content-disposition': 'attachment; filename="profile.pb.gz"' },
+      };
+    case 'collapsed':
+      return { type: 'text/plain; charset=utf-8', body: profile ? writeFolded(profile, {}) : '' };
+    case 'html':
+      return {
+        type: 'text/html; charset=utf-8',
+        body: renderHtml(profile ?? emptyProfile(), { valueIndex: 0, title: query as string }),
+      };
+    default:
+      throw new HttpError(400, `format: "${format}" is not one of json, pprof, collapsed, html`);
+  }
+}
+
+function renderDiff(c: RouteContext): Reply {
+  const q = c.url.searchParams;
+  const store = c.store();
+  const side = (prefix: 'left' | 'right') => {
+    const query = q.get(`${prefix}Query`) ?? q.get('query');
+    const selector = selectorParam(query, `${prefix}Query`);
+    const range =
+      q.get(`${prefix}From`) || q.get(`${prefix}Until`) ? rangeParams(q, c.now, prefix) : rangeParams(q, c.now);
+    return { query: query as string, profile: store.query(selector, range) };
+  };
+  const left = side('left');
+  const right = side('right');
+  return { type: 'application/json', body: JSON.stringify(diffFlamebearer(left, right, maxNodesParam(q))) };
+}
+
+/** The selector of `query` when given, else every series. */
+function optionalSelector(q: URLSearchParams): Selector | undefined {
+  const text = q.get('query') ?? q.get('name');
+  return text ? selectorParam(text, 'query') : undefined;
+}
+
+function labels(c: RouteContext): Reply {
+  const names = c.store().labelNames(optionalSelector(c.url.searchParams));
+  return { type: 'application/json', body: JSON.stringify(['__name__', ...names]) };
+}
+
+function labelValues(c: RouteContext): Reply {
+  const q = c.url.searchParams;
+  const label = q.get('label');
+  if (!label) throw new HttpError(400, 'label: missing (e.g. label=env)');
+  const selector = optionalSelector(q);
+  const values =
+    label === '__name__'
+      ? [
+          ...new Set(
+            c
+              .store()
+              .series(selector)
+              .map((s) => `${s.app}.${s.type.type}`),
+          ),
+        ].sort()
+      : c.store().labelValues(label, selector);
+  return { type: 'application/json', body: JSON.stringify(values) };
+}
+
+function apps(c: RouteContext): Reply {
+  const seen = new Map<string, { name: string; spyName: string; sampleRate: number; units: string }>();
+  for (const s of c.store().series()) {
+    const name = `${s.app}.${s.type.type}`;
+    if (!seen.has(name)) {
+      const probe = new Profile([s.type]);
+      const { units, sampleRate } = toFlamebearer(probe, 0).metadata;
+      seen.set(name, { name, spyName: 'unknown', sampleRate, units });
+    }
+  }
+  return { type: 'application/json', body: JSON.stringify([...seen.values()]) };
+}
+
+function emptyProfile(): Profile {
+  return new Profile([{ type: 'cpu', unit: 'nanoseconds' }]);
+}
+
+/** The viewer on the store: a selector box and a time range above the HTML flamegraph (with its timeline). */
+function viewer(c: RouteContext): Reply {
+  const q = c.url.searchParams;
+  const store = c.store();
+  const first = store.series()[0];
+  const query = q.get('query') || (first ? `${first.app}.${first.type.type}{}` : '');
+  const fromText = q.get('from') || 'now-1h';
+  const untilText = q.get('until') || 'now';
+  const form = `<form method="get" action="/" style="font:14px sans-serif;margin:8px">
+<input name="query" size="60" value="${attr(query)}" placeholder='app.cpu{env="prod"}'>
+from <input name="from" size="12" value="${attr(fromText)}"> until <input name="until" size="12" value="${attr(untilText)}">
+<button type="submit">Show</button></form>`;
+  if (!query) {
+    return {
+      type: 'text/html; charset=utf-8',
+      body: `<!doctype html><title>pyro</title>${form}<p style="font:14px sans-serif;margin:8px">No profiles stored yet: push some to /ingest.</p>`,
+    };
+  }
+  const selector = selectorParam(query, 'query');
+  const range = { from: parseIngestTime(fromText, c.now, 'from'), until: parseIngestTime(untilText, c.now, 'until') };
+  if (range.from >= range.until) throw new HttpError(400, 'from must be before until');
+  const profile = store.query(selector, range, { buckets: 200 }) ?? emptyProfile();
+  return {
+    type: 'text/html; charset=utf-8',
+    body: renderHtml(profile, { valueIndex: 0, title: query, header: form }),
+  };
+}
+
+function attr(s: string): string {
+  return s.replace(/[&<>"';]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}

@@ -1,0 +1,288 @@
+// pyro server over real HTTP on 127.0.0.1 and a real store; the answers are
+// checked by decoding them here, independently of pyro's own readers.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writePprof } from '../src/core/formats/pprof/write.js';
+import { parseIngestTime, parseSeriesKey } from '../src/core/remote/ingest.js';
+import { type RunningServer, startServer } from '../src/core/remote/server.js';
+import { Store } from '../src/core/store/store.js';
+import { corpus, readBytes, tempDir } from './helpers.js';
+import { decodeLevels } from './remote-helpers.js';
+
+async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: 'POST', body: new Uint8Array(Buffer.from(body)), headers });
+  return { status: res.status, text: await res.text() };
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('pyro server: /ingest and /render', () => {
+  let server: RunningServer;
+  let dir = '';
+  beforeAll(async () => {
+    dir = tempDir('pyro-server-');
+    server = await startServer({ host: '127.0.0.1', port: 0, storeDir: dir, maxBody: 1 << 20, timeoutMs: 10_000 });
+  });
+  afterAll(async () => server.close());
+
+  it('stores a folded body as cpu time (samples at sampleRate) and renders it as a flamebearer', async () => {
+    const t = now();
+    const r = await post(
+      `${server.url}/ingest?name=shop.cpu%7Benv%3Dprod,region=eu%7D&from=${t - 10}&until=${t}&sampleRate=100&spyName=gospy`,
+      'main;work;parse 30\nmain;work 10\nmain;idle 5\n',
+    );
+    expect(r).toEqual({ status: 200, text: '' });
+    const res = await fetch(
+      `${server.url}/render?query=${encodeURIComponent('shop.cpu{env="prod"}')}&from=now-1h&until=now`,
+    );
+    expect(res.status).toBe(200);
+    const fb = (await res.json()) as {
+      flamebearer: { names: string[]; levels: number[][]; numTicks: number; maxSelf: number };
+      metadata: { format: string; units: string; sampleRate: number };
+      timeline: { startTime: number; samples: number[]; durationDelta: number };
+    };
+    expect(fb.metadata.format).toBe('single');
+    // 45 samples at 100 Hz: 450 ms, in ticks of 1/sampleRate s.
+    const seconds = fb.flamebearer.numTicks / fb.metadata.sampleRate;
+    expect(seconds).toBeCloseTo(0.45, 9);
+    const stacks = decodeLevels(fb.flamebearer.names, fb.flamebearer.levels);
+    const perSample = fb.metadata.sampleRate / 100;
+    expect(Object.fromEntries([...stacks].map(([k, v]) => [k, (v[0] as number) / perSample]))).toEqual({
+      'main;work;parse': 30,
+      'main;work': 10,
+      'main;idle': 5,
+    });
+    expect(fb.flamebearer.maxSelf).toBe(30 * perSample);
+    // The timeline holds the profile at its time: one step of 10 s per point.
+    expect(fb.timeline.durationDelta).toBeGreaterThanOrEqual(10);
+    expect(fb.timeline.samples.reduce((a, b) => a + b, 0)).toBe(fb.flamebearer.numTicks);
+    const at = Math.floor((t - 10 - fb.timeline.startTime) / fb.timeline.durationDelta);
+    expect(fb.timeline.samples[at]).toBe(fb.flamebearer.numTicks);
+    // Labels are queryable.
+    expect(await (await fetch(`${server.url}/label-values?label=region`)).json()).toEqual(['eu']);
+    expect(await (await fetch(`${server.url}/labels`)).json()).toEqual(['__name__', 'env', 'region', 'service_name']);
+    expect(await (await fetch(`${server.url}/label-values?label=__name__`)).json()).toContain('shop.cpu');
+  });
+
+  it('maxNodes keeps the largest nodes and folds the rest of each parent into "other"', async () => {
+    const t = now();
+    const lines = ['app;big 1000', ...Array.from({ length: 50 }, (_, i) => `app;small${i} 1`)];
+    expect((await post(`${server.url}/ingest?name=many.cpu&from=${t}`, lines.join('\n'))).status).toBe(200);
+    const fb = (await (await fetch(`${server.url}/render?query=many.cpu&maxNodes=3`)).json()) as {
+      flamebearer: { names: string[]; levels: number[][]; numTicks: number };
+    };
+    const stacks = decodeLevels(fb.flamebearer.names, fb.flamebearer.levels);
+    expect([...stacks.keys()].sort()).toEqual(['app;big', 'app;other']);
+    expect((stacks.get('app;other') as number[])[0]).toBe((fb.flamebearer.numTicks * 50) / 1050);
+    // Without a limit (-1), every node.
+    const all = (await (await fetch(`${server.url}/render?query=many.cpu&maxNodes=-1`)).json()) as typeof fb;
+    expect(decodeLevels(all.flamebearer.names, all.flamebearer.levels).size).toBe(51);
+  });
+
+  it('answers /render as pprof, collapsed and html too', async () => {
+    const t = now();
+    await post(`${server.url}/ingest?name=fmt.cpu&from=${t}&sampleRate=100`, 'a;b 2\na;c 1\n');
+    const q = `${server.url}/render?query=fmt.cpu&from=now-1h`;
+    const pprof = Buffer.from(await (await fetch(`${q}&format=pprof`)).arrayBuffer());
+    const p = await readBytes('render.pb.gz', pprof);
+    expect(p.valueTypes).toEqual([{ type: 'cpu', unit: 'nanoseconds' }]);
+    expect(p.trie().columnTotal(0)).toBe(3e7);
+    expect(await (await fetch(`${q}&format=collapsed`)).text()).toBe('a;b 20000000\na;c 10000000\n');
+    const html = await (await fetch(`${q}&format=html`)).text();
+    expect(html).toMatch(/^<!doctype html>/);
+    expect((await readBytes('render.html', html)).trie().columnTotal(0)).toBe(3e7);
+  });
+
+  it('/render-diff answers the "double" format: left and right values per block', async () => {
+    const t = now();
+    await post(`${server.url}/ingest?name=cmp.cpu%7Bv%3D1%7D&from=${t}`, 'a;b 4\na;c 4\n');
+    await post(`${server.url}/ingest?name=cmp.cpu%7Bv%3D2%7D&from=${t}`, 'a;b 6\na;d 2\n');
+    const fb = (await (
+      await fetch(
+        `${server.url}/render-diff?leftQuery=${encodeURIComponent('cmp.cpu{v="1"}')}&rightQuery=${encodeURIComponent('cmp.cpu{v="2"}')}&leftFrom=now-1h&rightFrom=now-1h`,
+      )
+    ).json()) as {
+      flamebearer: { names: string[]; levels: number[][]; numTicks: number };
+      metadata: { format: string };
+      leftTicks: number;
+      rightTicks: number;
+    };
+    expect(fb.metadata.format).toBe('double');
+    const k = 1e7;
+    expect(fb.leftTicks).toBe(8 * k);
+    expect(fb.rightTicks).toBe(8 * k);
+    expect(fb.flamebearer.numTicks).toBe(16 * k);
+    const stacks = decodeLevels(fb.flamebearer.names, fb.flamebearer.levels, 2);
+    expect(Object.fromEntries(stacks)).toEqual({ 'a;b': [4 * k, 6 * k], 'a;c': [4 * k, 0], 'a;d': [0, 2 * k] });
+  });
+
+  it('takes pprof bodies raw, gzipped and as a multipart form with sample_type_config', async () => {
+    const src = await readBytes('x.folded', 'main;hot 7\nmain;cold 3\n');
+    const pprof = writePprof(src);
+    const t = now();
+    expect((await post(`${server.url}/ingest?name=raw%7Bk%3Dgz%7D&from=${t}&format=pprof`, pprof)).status).toBe(200);
+    const form = new FormData();
+    form.append('profile', new Blob([new Uint8Array(pprof)]), 'profile.pprof');
+    form.append(
+      'sample_type_config',
+      new Blob([JSON.stringify({ samples: { units: 'samples', 'display-name': 'cpu_samples' } })]),
+    );
+    const res = await fetch(`${server.url}/ingest?name=form%7Bk%3Dmp%7D&from=${t}`, { method: 'POST', body: form });
+    expect(res.status, await res.text()).toBe(200);
+    const store = Store.open(dir);
+    try {
+      expect(
+        store
+          .query({ app: 'raw', type: 'samples', matchers: [] }, { from: 0, until: 2 ** 52 })
+          ?.trie()
+          .columnTotal(0),
+      ).toBe(10);
+      const viaForm = store.query({ app: 'form', type: 'cpu_samples', matchers: [] }, { from: 0, until: 2 ** 52 });
+      expect(viaForm?.trie().columnTotal(0)).toBe(10);
+      expect(store.series().find((s) => s.app === 'form')?.labels).toEqual({ k: 'mp', service_name: 'form' });
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refuses bad requests with one line and a 4xx, and keeps running', async () => {
+    const bad: [string, string | Buffer, number, RegExp][] = [
+      ['/ingest?name=', 'a 1', 400, /name: missing/],
+      ['/ingest?name=x%7B1bad%3Dv%7D', 'a 1', 400, /label name "1bad"/],
+      ['/ingest?name=x&sampleRate=-3', 'a 1', 400, /sampleRate/],
+      ['/ingest?name=x&format=pprof', 'not a profile', 422, /body/],
+      ['/ingest?name=x&format=pprof', gzipSync(Buffer.from('garbage')), 422, /body/],
+      ['/ingest?name=x&format=pprof', Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]), 422, /gzip/],
+      ['/ingest?name=x&format=wat', 'a 1', 400, /format/],
+      ['/ingest?name=x', Buffer.alloc((1 << 20) + 1, 97), 413, /more than/],
+      ['/nowhere', '', 404, /no such endpoint/],
+    ];
+    for (const [path, body, status, message] of bad) {
+      const r = await post(`${server.url}${path}`, body);
+      expect(r.status, path).toBe(status);
+      expect(r.text, path).toMatch(message);
+      expect(r.text.trim().split('\n')).toHaveLength(1);
+    }
+    // A body that inflates past the limit (a "zip bomb") is refused, not inflated.
+    const bomb = gzipSync(Buffer.alloc(64 << 20));
+    expect((await post(`${server.url}/ingest?name=x&format=pprof`, bomb)).status).toBe(413);
+    expect((await fetch(`${server.url}/render?query=%7Bbad`)).status).toBe(400);
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+  });
+
+  it('reads every folded corpus input it is sent as it reads the file', async () => {
+    const file = corpus('folded', 'base', 'flames.txt');
+    const body = readFileSync(file);
+    const r = await post(`${server.url}/ingest?name=corpus.cpu&sampleRate=1000000000&from=${now()}`, body);
+    expect(r.status, r.text).toBe(200);
+    const own = await readBytes('flames.txt', body);
+    const res = await fetch(`${server.url}/render?query=corpus.cpu&maxNodes=-1&format=collapsed`);
+    const back = await readBytes('back.folded', Buffer.from(await res.arrayBuffer()));
+    expect(back.trie().columnTotal(0)).toBe(own.trie().columnTotal(0));
+    expect(back.trie().size).toBe(own.trie().size);
+  });
+});
+
+describe('pyro server: parameters as Pyroscope reads them', () => {
+  it('reads times by their digit count, and now-relative times', () => {
+    const t = 1_700_000_000;
+    expect(parseIngestTime(String(t), 0, 'from')).toBe(t * 1000);
+    expect(parseIngestTime(String(t * 1000), 0, 'from')).toBe(t * 1000);
+    expect(parseIngestTime(String(t * 1_000_000), 0, 'from')).toBe(t * 1000);
+    expect(parseIngestTime(`${t}000000000`, 0, 'from')).toBe(t * 1000);
+    expect(parseIngestTime('now-1h', 7_200_000, 'from')).toBe(3_600_000);
+    expect(parseIngestTime('20240501', 0, 'from')).toBe(Date.UTC(2024, 4, 1));
+  });
+
+  it('parses names as labelset.Parse does: dotted label names, unquoted values with dots and slashes', () => {
+    expect(
+      parseSeriesKey(
+        'web{otel.scope.name=com.grafana.pyroscope/nodejs,process.runtime.version=v20.20.0, env = "prod"}',
+      ),
+    ).toEqual({
+      name: 'web',
+      labels: {
+        'otel.scope.name': 'com.grafana.pyroscope/nodejs',
+        'process.runtime.version': 'v20.20.0',
+        env: 'prod',
+      },
+    });
+    expect(parseSeriesKey('my.app.cpu')).toEqual({ name: 'my.app.cpu', labels: {} });
+    expect(() => parseSeriesKey('a{__name__=x}')).toThrow(/label name/);
+    expect(() => parseSeriesKey('a b{}')).toThrow(/app name/);
+    expect(() => parseSeriesKey('a{k=v')).toThrow(/never closed/);
+  });
+});
+
+describe('pyro server: auth and tenants', () => {
+  it('needs the Bearer token or the basic credentials on every endpoint when set', async () => {
+    const dir = tempDir('pyro-server-auth-');
+    const server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      storeDir: dir,
+      maxBody: 1 << 20,
+      timeoutMs: 10_000,
+      authToken: 's3cret',
+      basicAuth: 'admin:pw',
+    });
+    try {
+      for (const path of ['/render?query=a.cpu', '/labels', '/api/apps', '/', '/ready']) {
+        const r = await fetch(`${server.url}${path}`);
+        expect(r.status, path).toBe(401);
+        expect((await fetch(`${server.url}${path}`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+      }
+      expect((await post(`${server.url}/ingest?name=a`, 'x 1')).status).toBe(401);
+      expect((await post(`${server.url}/ingest?name=a`, 'x 1', { authorization: 'Bearer s3cret' })).status).toBe(200);
+      const basic = `Basic ${Buffer.from('admin:pw').toString('base64')}`;
+      expect((await fetch(`${server.url}/labels`, { headers: { authorization: basic } })).status).toBe(200);
+      const wrong = `Basic ${Buffer.from('admin:nope').toString('base64')}`;
+      expect((await fetch(`${server.url}/labels`, { headers: { authorization: wrong } })).status).toBe(401);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("keeps X-Scope-OrgID tenants apart: a tenant never sees another one's data", async () => {
+    const dir = tempDir('pyro-server-tenants-');
+    const server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      storeDir: dir,
+      maxBody: 1 << 20,
+      timeoutMs: 10_000,
+      multiTenant: true,
+    });
+    try {
+      const t = now();
+      expect((await post(`${server.url}/ingest?name=a.cpu&from=${t}`, 'x 1')).status).toBe(401);
+      expect(
+        (await post(`${server.url}/ingest?name=a.cpu&from=${t}`, 'x 1', { 'x-scope-orgid': '../etc' })).status,
+      ).toBe(400);
+      expect(
+        (await post(`${server.url}/ingest?name=alpha.cpu&from=${t}`, 'x 1', { 'x-scope-orgid': 'team-a' })).status,
+      ).toBe(200);
+      expect(
+        (await post(`${server.url}/ingest?name=beta.cpu&from=${t}`, 'y 2', { 'x-scope-orgid': 'team-b' })).status,
+      ).toBe(200);
+      const apps = async (tenant: string) =>
+        (
+          (await (await fetch(`${server.url}/api/apps`, { headers: { 'x-scope-orgid': tenant } })).json()) as {
+            name: string;
+          }[]
+        ).map((a) => a.name);
+      expect(await apps('team-a')).toEqual(['alpha.cpu']);
+      expect(await apps('team-b')).toEqual(['beta.cpu']);
+      expect(await apps('team-c')).toEqual([]);
+      const other = await fetch(`${server.url}/render?query=beta.cpu&format=collapsed`, {
+        headers: { 'x-scope-orgid': 'team-a' },
+      });
+      expect(await other.text()).toBe('');
+      expect(join(dir, 'tenants', 'team-a')).toBeTruthy();
+    } finally {
+      await server.close();
+    }
+  });
+});
