@@ -2,11 +2,12 @@
 // checked by decoding them here, independently of pyro's own readers.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePprof } from '../src/core/formats/pprof/write.js';
 import { parseIngestTime, parseSeriesKey } from '../src/core/remote/ingest.js';
 import { type RunningServer, startServer } from '../src/core/remote/server.js';
+import { findEmbedded } from '../src/core/render/embed.js';
 import { Store } from '../src/core/store/store.js';
 import { corpus, readBytes, tempDir } from './helpers.js';
 import { decodeLevels } from './remote-helpers.js';
@@ -170,6 +171,24 @@ describe('pyro server: /ingest and /render', () => {
     expect((await post(`${server.url}/ingest?name=x&format=pprof`, bomb)).status).toBe(413);
     expect((await fetch(`${server.url}/render?query=%7Bbad`)).status).toBe(400);
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+  });
+
+  it('GET / is the viewer: a query form above the flamegraph of the store, with its timeline', async () => {
+    const t = now();
+    await post(`${server.url}/ingest?name=view.cpu&from=${t - 30}`, 'main;early 5\n');
+    await post(`${server.url}/ingest?name=view.cpu&from=${t - 5}`, 'main;late 3\n');
+    const html = await (await fetch(`${server.url}/?query=view.cpu&from=now-1h&until=now`)).text();
+    expect(html).toMatch(/<form method="get" action="\/"/);
+    expect(html).toContain('value="view.cpu"');
+    const shown = await readBytes('page.html', html);
+    expect(shown.trie().columnTotal(0)).toBe(8e7);
+    // The embedded profile (render/embed.ts's layout) has a timeline: the page draws it.
+    const raw = gunzipSync(Buffer.from(findEmbedded(Buffer.from(html)) as string, 'base64'));
+    const header = JSON.parse(raw.toString('utf8', 4, 4 + raw.readUInt32LE(0))) as { timeline?: { step: number } };
+    expect(header.timeline?.step).toBeGreaterThan(0);
+    // A speedscope body is read as speedscope.
+    const speedscope = readFileSync(corpus('speedscope-samples', 'speedscope', '0.6.0', 'two-sampled.speedscope.json'));
+    expect((await post(`${server.url}/ingest?name=ss&format=speedscope&from=${t}`, speedscope)).status).toBe(200);
   });
 
   it('reads every folded corpus input it is sent as it reads the file', async () => {

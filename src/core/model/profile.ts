@@ -89,7 +89,7 @@ export class Profile {
   trieFor(labelSetId: number): StackTrie {
     let t = this.tries[labelSetId];
     if (!t) {
-      t = new StackTrie(this.nTypes, labelSetId === 0 ? 1024 : 64);
+      t = new StackTrie(this.nTypes, labelSetId === 0 ? 256 : 64);
       this.tries[labelSetId] = t;
       this.merged = undefined;
     }
