@@ -2,7 +2,8 @@
 // independent decoding of Pyroscope's flamebearer levels.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { type RunningServer, type ServerOptions, startServer } from '../src/core/remote/server.js';
+import { ROOT, tempDir } from './helpers.js';
 
 const children: ChildProcess[] = [];
 
@@ -78,4 +79,18 @@ export function pyroAsync(args: string[]): Promise<{ status: number; stdout: str
   child.stdout.on('data', (d: Buffer) => (stdout += d));
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   return new Promise((resolve) => child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr })));
+}
+
+/** pyro server in this process on a port of its own, over a new store (1 MB bodies, 10 s requests). */
+export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<RunningServer & { dir: string }> {
+  const dir = options.storeDir ?? tempDir('pyro-server-');
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    storeDir: dir,
+    maxBody: 1 << 20,
+    timeoutMs: 10_000,
+    ...options,
+  });
+  return Object.assign(server, { dir });
 }

@@ -19,10 +19,10 @@ import {
   PUSH_PROCEDURE,
   SELECT_MERGE_STACKTRACES_PROCEDURE,
 } from '../src/core/remote/connect-proto.js';
-import { type RunningServer, startServer } from '../src/core/remote/server.js';
+import type { RunningServer } from '../src/core/remote/server.js';
 import { Store } from '../src/core/store/store.js';
 import { pyro, ROOT, readBytes, readFile, requirePeer, tempDir } from './helpers.js';
-import { decodeLevels, killServers, pyroAsync, spawnServer } from './remote-helpers.js';
+import { decodeLevels, killServers, pyroAsync, spawnServer, startTestServer } from './remote-helpers.js';
 
 afterEach(killServers);
 
@@ -60,7 +60,7 @@ describe("Grafana Pyroscope's Connect API", () => {
   let dir = '';
   beforeAll(async () => {
     dir = tempDir('pyro-connect-');
-    server = await startServer({ host: '127.0.0.1', port: 0, storeDir: dir, maxBody: 1 << 20, timeoutMs: 10_000 });
+    server = await startTestServer({ storeDir: dir });
   });
   afterAll(async () => server.close());
 
