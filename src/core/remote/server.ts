@@ -111,9 +111,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     guard(req);
     const tenant = tenantOf(req, o.multiTenant ?? false);
     let timer: NodeJS.Timeout | undefined;
+    // A body still arriving at the limit is the client's delay (408); anything else is the server's (503).
+    let reading = false;
     const overtime = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new HttpError(503, `the request took longer than ${o.timeoutMs} ms`)),
+        () =>
+          reject(
+            reading
+              ? new HttpError(408, `the request body did not arrive within ${o.timeoutMs} ms (--timeout)`)
+              : new HttpError(503, `the request took longer than ${o.timeoutMs} ms (--timeout)`),
+          ),
         o.timeoutMs,
       );
     });
@@ -124,7 +131,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
           url,
           store: () => tenantStore(tenant).store,
           ingest: (item) => tenantStore(tenant).queue.add(item),
-          body: () => readBody(req, o.maxBody),
+          body: async () => {
+            reading = true;
+            try {
+              return await readBody(req, o.maxBody);
+            } finally {
+              reading = false;
+            }
+          },
           maxBody: o.maxBody,
           now: Date.now(),
         }),
@@ -147,7 +161,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const headers: Record<string, string> = {};
     if (status === 401) headers['www-authenticate'] = o.basicAuth ? 'Basic realm="pyro"' : 'Bearer';
     // A body left unread (too large) would be taken for the next request.
-    if (status === 413) headers.connection = 'close';
+    if (status === 413 || status === 408) headers.connection = 'close';
     send(res, { status, type: 'text/plain; charset=utf-8', body: `${message.replace(/\n/g, ' ')}\n`, headers });
   }
 
