@@ -169,6 +169,45 @@ describe('pyro record: the profilers', () => {
     expect(perf.stderr).toMatch(/--kind heap needs the node profiler/);
   });
 
+  it('--kind wall keeps the time a program waits ((idle)), as wall time; cpu leaves it out', async () => {
+    const dir = tempDir();
+    const app = join(ROOT, 'test', 'fixtures', 'record', 'half-idle.cjs');
+    const share = async (kind: string) => {
+      const out = join(dir, `${kind}.pb.gz`);
+      const r = pyro(['record', '--kind', kind, '--no-store', '-o', out, '--', 'node', app]);
+      expect(r.status, r.stderr).toBe(0);
+      const p = await readFile(out);
+      const t = p.trie();
+      let idle = 0;
+      for (let n = 1; n < t.size; n++)
+        if (p.frames.nameOf(t.frame[n] as number) === '(idle)') idle += t.totalOf(n, p.defaultValue);
+      return { type: p.valueTypes[p.defaultValue], idle: (100 * idle) / t.totalOf(0, p.defaultValue) };
+    };
+    const wall = await share('wall');
+    expect(wall.type).toEqual({ type: 'wall', unit: 'microseconds' });
+    // 800 of about 1600 ms wait (start-up and exit take some of the rest).
+    expect(wall.idle).toBeGreaterThan(25);
+    expect(wall.idle).toBeLessThan(75);
+    const cpu = await share('cpu');
+    expect(cpu.type).toEqual({ type: 'cpu', unit: 'microseconds' });
+    expect(cpu.idle).toBe(0);
+    const perf = pyro([
+      'record',
+      '--kind',
+      'wall',
+      '--profiler',
+      'perf',
+      '--no-store',
+      '-o',
+      join(dir, 'x.pb.gz'),
+      '--',
+      'node',
+      app,
+    ]);
+    expect(perf.status).toBe(2);
+    expect(perf.stderr).toMatch(/--kind wall needs the node profiler/);
+  });
+
   it('names JavaScript frames from perf maps as the node profiler does', () => {
     expect(v8FrameName('JS:*parse file:///app/x.js:12:7')).toBe('parse /app/x.js:12:7');
     expect(v8FrameName('LazyCompile:~render /app/y.js:3')).toBe('render /app/y.js:3');

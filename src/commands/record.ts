@@ -11,13 +11,14 @@ import { withStore } from '../core/query/open.js';
 import { durationFlag, iso } from '../core/query/time.js';
 import { attachProcess, chooseProfiler, type ProfilerChoice, recordCommand } from '../core/record/index.js';
 import { checkCommand } from '../core/record/process.js';
+import type { RecordKind } from '../core/record/types.js';
 import { topTable } from '../core/report/top.js';
 import type { ProfileStore } from '../core/store/types.js';
 import { formatValue } from '../core/units.js';
 
 export interface RecordReport {
   profiler: 'node' | 'perf';
-  kind: 'cpu' | 'heap';
+  kind: RecordKind;
   command: string[];
   pid?: number;
   exitCode: number;
@@ -53,8 +54,9 @@ export default class Record extends PyroCommand {
     rate: Flags.integer({ description: 'samples per second', default: 99, min: 1, max: 100_000 }),
     duration: Flags.string({ description: 'stop after this long (e.g. 30s, 5m); the command is sent SIGTERM' }),
     kind: Flags.string({
-      description: 'what to sample: cpu, or heap (the live heap, through the node profiler)',
-      options: ['cpu', 'heap'],
+      description:
+        'what to sample: cpu (time on the CPU), or with the node profiler wall (wall-clock time, waiting included) or heap (the live heap)',
+      options: ['cpu', 'wall', 'heap'],
       default: 'cpu',
     }),
     profiler: Flags.string({
@@ -83,6 +85,7 @@ export default class Record extends PyroCommand {
     const { argv, flags } = await this.parse(Record);
     const command = (argv as string[]).filter((a, i) => !(i === 0 && a === '--'));
     const durationMs = flags.duration === undefined ? undefined : durationFlag(flags.duration, '--duration');
+    const kind = flags.kind as RecordKind;
     const intervalMs = durationFlag(flags.interval, '--interval');
     const labels = labelPairs(flags.label, '--label');
     const choice = flags.profiler as ProfilerChoice;
@@ -112,10 +115,11 @@ export default class Record extends PyroCommand {
       if (flags.pid !== undefined) {
         if (durationMs === undefined && !this.jsonEnabled())
           process.stderr.write(`pyro: recording pid ${flags.pid}; Ctrl-C to stop\n`);
-        const r = await attachProcess(choice, flags.pid, { rateHz: flags.rate, durationMs, callGraph });
+        if (kind === 'heap') throw new PyroError('--kind heap: --pid attaches for cpu or wall time only', 2);
+        const r = await attachProcess(choice, flags.pid, { rateHz: flags.rate, durationMs, callGraph, kind });
         profile = r.profile;
         keep(profile);
-        report = { profiler: r.profiler.name, kind: 'cpu', exitCode: 0 };
+        report = { profiler: r.profiler.name, kind, exitCode: 0 };
       } else {
         checkCommand(command[0] as string);
         const profiler = chooseProfiler(choice, command[0] as string);
@@ -132,7 +136,7 @@ export default class Record extends PyroCommand {
           args: command.slice(1),
           rateHz: flags.rate,
           durationMs,
-          kind: flags.kind as 'cpu' | 'heap',
+          kind,
           perProcess: flags['per-process'],
           callGraph,
           rawOutput,
@@ -142,7 +146,7 @@ export default class Record extends PyroCommand {
         if (profile && !flags.continuous) keep(profile);
         report = {
           profiler: profiler.name,
-          kind: flags.kind as 'cpu' | 'heap',
+          kind,
           exitCode: r.stoppedAtDuration ? 0 : r.end.exitCode,
           signal: r.stoppedAtDuration ? undefined : r.end.signal,
         };
@@ -188,7 +192,7 @@ export default class Record extends PyroCommand {
       );
     } else {
       lines.push(
-        `pyro: ${r.samples} samples of ${what} over ${formatValue(r.durationMs, 'milliseconds')} (${r.profiler} profiler, ${r.kind === 'heap' ? 'live heap, a sample per 32 kB allocated' : `${rate} Hz`})`,
+        `pyro: ${r.samples} samples of ${what} over ${formatValue(r.durationMs, 'milliseconds')} (${r.profiler} profiler, ${r.kind === 'heap' ? 'live heap, a sample per 32 kB allocated' : `${r.kind === 'wall' ? 'wall clock, ' : ''}${rate} Hz`})`,
       );
       for (const t of r.top)
         lines.push(

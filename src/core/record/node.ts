@@ -12,11 +12,12 @@ import { PyroError } from '../errors.js';
 import { readProfile } from '../formats/index.js';
 import { loadFile } from '../input.js';
 import { sourceFromBuffer } from '../io/source.js';
-import { withLabels } from '../model/merge.js';
+import { applyFilters } from '../model/filter.js';
+import { selectValues, withLabels } from '../model/merge.js';
 import type { Profile } from '../model/profile.js';
 import { PartCollector } from './parts.js';
 import { runFor, startChild } from './process.js';
-import type { AttachOptions, Profiler, Recording, RecordOptions } from './types.js';
+import type { AttachOptions, Profiler, Recording, RecordKind, RecordOptions } from './types.js';
 
 /** Where the preload is: beside this module in the sources, beside the bundle in dist/. */
 export function preloadPath(): string {
@@ -33,13 +34,28 @@ export function nodeOptions(existing: string | undefined, ...options: string[]):
 /** `<pid>-<thread>-<part>-<from>-<until>-<command>.cpuprofile` (or `.heapprofile`), as the preload names its files. */
 const PART = /^(\d+)-(\d+)-(\d+)-(\d+)-(\d+)-(.*)\.(cpuprofile|heapprofile)$/;
 
-async function readPart(path: string, name: string, perProcess: boolean): Promise<Profile | undefined> {
+/**
+ * V8's sampler ticks on wall-clock time, marking the ticks where the thread
+ * waited "(idle)": `wall` keeps them all (the time column named wall), `cpu`
+ * leaves those out, so that it counts the time on the CPU.
+ */
+function asKind(profile: Profile, kind: RecordKind): Profile {
+  if (kind === 'heap') return profile;
+  if (kind === 'cpu') return applyFilters(profile, { ignore: ['^\\(idle\\)$'] });
+  return selectValues(
+    profile,
+    profile.valueTypes.map((vt) => (vt.type === 'cpu' ? { type: 'wall', unit: vt.unit } : vt)),
+    profile.valueTypes.map((_, i) => i),
+  );
+}
+
+async function readPart(path: string, name: string, o: RecordOptions): Promise<Profile | undefined> {
   const m = PART.exec(name);
   if (!m) return undefined;
-  let profile = await loadFile(path, { inputFormat: m[7] as string });
+  let profile = asKind(await loadFile(path, { inputFormat: m[7] as string }), o.kind);
   profile.startTime = Number(m[4]);
   profile.duration = Number(m[5]) - Number(m[4]);
-  if (perProcess) {
+  if (o.perProcess) {
     const thread = m[2] === '0' ? 'main' : `worker-${m[2]}`;
     profile = withLabels(profile, [
       ['pid', m[1] as string],
@@ -64,7 +80,7 @@ export const nodeProfiler: Profiler = {
     };
     const parts = new PartCollector(
       o.workDir,
-      { isPart: (n) => PART.test(n), read: (path, name) => readPart(path, name, o.perProcess) },
+      { isPart: (n) => PART.test(n), read: (path, name) => readPart(path, name, o) },
       o.continuous?.onProfile,
     );
     const child = await startChild(o.command, o.args, { env, beforeSignal: () => saveBeforeSignal(o.workDir) });
@@ -76,7 +92,7 @@ export const nodeProfiler: Profiler = {
   async attach(pid: number, o: AttachOptions): Promise<Profile> {
     const url = await openInspector(pid);
     const profile = await sampleOverInspector(url, o);
-    const p = await readProfile(await sourceFromBuffer(`pid ${pid}`, profile), {}, 'cpuprofile');
+    const p = asKind(await readProfile(await sourceFromBuffer(`pid ${pid}`, profile), {}, 'cpuprofile'), o.kind);
     p.startTime = Date.now() - (p.duration ?? 0);
     return p;
   },

@@ -119,6 +119,7 @@ export const perfProfiler: Profiler = {
   },
 
   async attach(pid: number, o: AttachOptions): Promise<Profile> {
+    if (o.kind !== 'cpu') throw new PyroError(`--kind ${o.kind} needs the node profiler (--profiler node)`, 2);
     checkPerf();
     const out = join(o.workDir, 'perf.data');
     const args = [

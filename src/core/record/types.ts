@@ -8,8 +8,8 @@ export interface RecordOptions {
   rateHz: number;
   /** Stop after this long (the command is sent SIGTERM). */
   durationMs?: number;
-  /** What is sampled: CPU time, or (node profiler) the live heap. */
-  kind: 'cpu' | 'heap';
+  /** What is sampled: CPU time, or (node profiler) wall-clock time or the live heap. */
+  kind: RecordKind;
   /** Label each process (pid, thread, command) instead of merging them. */
   perProcess: boolean;
   /** perf: how stacks are walked (frame pointers, or DWARF unwinding of copied stack memory). */
@@ -30,8 +30,12 @@ export interface Recording {
   stoppedAtDuration: boolean;
 }
 
+export type RecordKind = 'cpu' | 'wall' | 'heap';
+
 export interface AttachOptions {
   rateHz: number;
+  /** cpu or wall (attaching takes no heap profile). */
+  kind: Exclude<RecordKind, 'heap'>;
   /** How long to record; until SIGINT when absent. */
   durationMs?: number;
   callGraph: 'fp' | 'dwarf';
