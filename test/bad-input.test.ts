@@ -8,6 +8,7 @@ import { PyroError } from '../src/core/errors.js';
 import { writeFlamebearer } from '../src/core/formats/flamebearer.js';
 import { foldedLines } from '../src/core/formats/folded.js';
 import { FORMATS, readProfile } from '../src/core/formats/index.js';
+import { writePyroscopeTree, writePyroscopeTrie } from '../src/core/formats/pyroscope-binary.js';
 import { openSource, sourceFromBuffer } from '../src/core/io/source.js';
 import type { Profile } from '../src/core/model/profile.js';
 import { renderHtml } from '../src/core/render/html.js';
@@ -153,6 +154,12 @@ describe('bad input through the CLI', () => {
     expectRejected(write('cut.perf.txt', text.slice(0, frame + 6)));
   });
 
+  it('a truncated callgrind profile (cut after a calls= line)', () => {
+    const text = readFileSync(corpus('speedscope-samples/callgrind/callgrind.name-compression.log'), 'utf8');
+    const calls = text.indexOf('\ncalls=', text.length / 2);
+    expectRejected(write('cut.callgrind', text.slice(0, text.indexOf('\n', calls + 1) + 1)), /line \d+: "calls="/);
+  });
+
   it('a truncated DTrace aggregation (cut inside a stack)', () => {
     const text = readFileSync(corpus('dtrace/hex-addresses.txt'), 'utf8');
     expectRejected(write('cut.dtrace.txt', text.slice(0, text.indexOf('`', text.length / 2) + 3)), /line \d+/);
@@ -164,6 +171,7 @@ describe('bad input through the CLI', () => {
 // here): mutating it would fuzz perf, not pyro.
 const SAMPLES: Record<string, string[]> = {
   pprof: ['speedscope-samples/pprof/simple.prof'],
+  jfr: ['speedscope-samples/java-flight-recorder/heavy.jfr'],
   speedscope: [
     'speedscope-samples/speedscope/0.6.0/two-sampled.speedscope.json',
     'speedscope-samples/speedscope/0.0.1/simple.speedscope.json',
@@ -181,6 +189,10 @@ const SAMPLES: Record<string, string[]> = {
   'perf-script': ['speedscope-samples/linux-perf/simple.linux-perf.txt', 'perf-script/inferno/java-inline.txt'],
   dtrace: ['dtrace/java.txt', 'dtrace/scope_with_no_argument_list.txt'],
   folded: ['speedscope-samples/stackcollapse/simple.txt'],
+  callgrind: [
+    'speedscope-samples/callgrind/callgrind.name-compression.log',
+    'speedscope-samples/callgrind/callgrind.multiple-event-types.log',
+  ],
 };
 /** Formats whose samples pyro writes itself: its SVG and HTML flamegraphs of a corpus profile. */
 const GENERATED: Record<string, () => Promise<Buffer[]>> = {
@@ -193,6 +205,16 @@ const GENERATED: Record<string, () => Promise<Buffer[]>> = {
     const p = await readProfile(await openSource(corpus('speedscope-samples/stackcollapse/simple.txt')));
     return [writeFlamebearer(p, {})];
   },
+  'pyroscope-trie': async () => [
+    writePyroscopeTrie(await readProfile(await openSource(corpus('folded/base/flames.txt'))), {}),
+  ],
+  'pyroscope-tree': async () => [
+    writePyroscopeTree(await readProfile(await openSource(corpus('folded/base/flames.txt'))), {}),
+  ],
+  // One stack a line: the folded sample without its counts.
+  'pyroscope-lines': async () => [
+    Buffer.from(readFileSync(corpus('speedscope-samples/stackcollapse/simple.txt'), 'utf8').replace(/ \d+$/gm, '')),
+  ],
 };
 const NOT_FUZZED = new Set(['perf-data']);
 

@@ -36,7 +36,7 @@ function expectation(rel: string): { read: string } | { error: RegExp } {
     case 'java-flight-recorder':
       return { read: 'jfr' };
     case 'callgrind':
-      return { error: /callgrind \(valgrind\) is not supported yet/ };
+      return { read: 'callgrind' };
     case 'haskell':
       return { read: 'ghc-prof' };
     default:

@@ -1,16 +1,17 @@
 // pyro server over real HTTP on 127.0.0.1 and a real store; the answers are
 // checked by decoding them here, independently of pyro's own readers.
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePprof } from '../src/core/formats/pprof/write.js';
 import { parseIngestTime, parseSeriesKey } from '../src/core/remote/ingest.js';
-import { type RunningServer, startServer } from '../src/core/remote/server.js';
+import type { RunningServer } from '../src/core/remote/server.js';
 import { findEmbedded } from '../src/core/render/embed.js';
 import { Store } from '../src/core/store/store.js';
 import { corpus, readBytes, tempDir } from './helpers.js';
-import { decodeLevels } from './remote-helpers.js';
+import { decodeLevels, startTestServer } from './remote-helpers.js';
 
 async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}) {
   const res = await fetch(url, { method: 'POST', body: new Uint8Array(Buffer.from(body)), headers });
@@ -24,7 +25,7 @@ describe('pyro server: /ingest and /render', () => {
   let dir = '';
   beforeAll(async () => {
     dir = tempDir('pyro-server-');
-    server = await startServer({ host: '127.0.0.1', port: 0, storeDir: dir, maxBody: 1 << 20, timeoutMs: 10_000 });
+    server = await startTestServer({ storeDir: dir });
   });
   afterAll(async () => server.close());
 
@@ -65,6 +66,37 @@ describe('pyro server: /ingest and /render', () => {
     expect(await (await fetch(`${server.url}/label-values?label=region`)).json()).toEqual(['eu']);
     expect(await (await fetch(`${server.url}/labels`)).json()).toEqual(['__name__', 'env', 'region', 'service_name']);
     expect(await (await fetch(`${server.url}/label-values?label=__name__`)).json()).toContain('shop.cpu');
+  });
+
+  it("reads the bodies of Pyroscope's own ingest tests (v0.37.2 pkg/server/ingest_test.go) to their tree", async () => {
+    // Each body is foo;bar 2, foo;baz 3, in one format; the app name's last dotted part is the type.
+    const cases: [string, string | Buffer, Record<string, string>][] = [
+      ['', 'foo;bar 2\nfoo;baz 3\n', {}],
+      ['lines', 'foo;bar\nfoo;bar\nfoo;baz\nfoo;baz\nfoo;baz\n', {}],
+      ['trie', Buffer.from('\x00\x00\x01\x06foo;ba\x00\x02\x01r\x02\x00\x01z\x03\x00', 'latin1'), {}],
+      ['tree', Buffer.from('\x00\x00\x01\x03foo\x00\x02\x03bar\x02\x00\x03baz\x03\x00', 'latin1'), {}],
+      [
+        '',
+        Buffer.from('\x00\x00\x01\x06foo;ba\x00\x02\x01r\x02\x00\x01z\x03\x00', 'latin1'),
+        { 'content-type': 'binary/octet-stream+trie' },
+      ],
+      [
+        '',
+        Buffer.from('\x00\x00\x01\x03foo\x00\x02\x03bar\x02\x00\x03baz\x03\x00', 'latin1'),
+        { 'content-type': 'binary/octet-stream+tree' },
+      ],
+    ];
+    for (const [i, [format, body, headers]] of cases.entries()) {
+      const q = `name=vec${i}.app%7Bfoo%3Dbar,baz%3Dqux%7D&from=${now()}${format ? `&format=${format}` : ''}`;
+      const r = await post(`${server.url}/ingest?${q}`, body, headers);
+      expect(r.status, `${format} ${JSON.stringify(headers)}: ${r.text}`).toBe(200);
+      const tree = await (
+        await fetch(
+          `${server.url}/render?query=${encodeURIComponent(`vec${i}.app{foo="bar",baz="qux"}`)}&format=collapsed`,
+        )
+      ).text();
+      expect(tree, `case ${i} (${format || headers['content-type'] || 'folded'})`).toBe('foo;bar 2\nfoo;baz 3\n');
+    }
   });
 
   it('maxNodes keeps the largest nodes and folds the rest of each parent into "other"', async () => {
@@ -186,6 +218,15 @@ describe('pyro server: /ingest and /render', () => {
     const raw = gunzipSync(Buffer.from(findEmbedded(Buffer.from(html)) as string, 'base64'));
     const header = JSON.parse(raw.toString('utf8', 4, 4 + raw.readUInt32LE(0))) as { timeline?: { step: number } };
     expect(header.timeline?.step).toBeGreaterThan(0);
+    // A JFR recording (format=jfr, raw or as the "jfr" part of a form) is read as JFR.
+    const jfr = readFileSync(corpus('speedscope-samples', 'java-flight-recorder', 'heavy.jfr'));
+    expect((await post(`${server.url}/ingest?name=java&format=jfr&from=${t}`, jfr)).status).toBe(200);
+    const form = new FormData();
+    form.append('jfr', new Blob([new Uint8Array(jfr)]), 'jfr');
+    const viaForm = await fetch(`${server.url}/ingest?name=java2&format=jfr&from=${t}`, { method: 'POST', body: form });
+    expect(viaForm.status).toBe(200);
+    const types = (await (await fetch(`${server.url}/label-values?label=__name__`)).json()) as string[];
+    expect(types).toEqual(expect.arrayContaining(['java.cpu', 'java2.cpu']));
     // A speedscope body is read as speedscope.
     const speedscope = readFileSync(corpus('speedscope-samples', 'speedscope', '0.6.0', 'two-sampled.speedscope.json'));
     expect((await post(`${server.url}/ingest?name=ss&format=speedscope&from=${t}`, speedscope)).status).toBe(200);
@@ -235,18 +276,33 @@ describe('pyro server: parameters as Pyroscope reads them', () => {
   });
 });
 
+describe('pyro server: time limit', () => {
+  it('answers a client that stalls mid-body with 408 after --timeout, and goes on serving', async () => {
+    const server = await startTestServer({ timeoutMs: 600 });
+    try {
+      const { port } = new URL(server.url);
+      const started = Date.now();
+      const answer = await new Promise<string>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write('POST /ingest?name=slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nfoo;bar 1\n');
+        });
+        let text = '';
+        socket.on('data', (d) => (text += d));
+        socket.on('close', () => resolve(text));
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('pyro server: auth and tenants', () => {
   it('needs the Bearer token or the basic credentials on every endpoint when set', async () => {
     const dir = tempDir('pyro-server-auth-');
-    const server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      storeDir: dir,
-      maxBody: 1 << 20,
-      timeoutMs: 10_000,
-      authToken: 's3cret',
-      basicAuth: 'admin:pw',
-    });
+    const server = await startTestServer({ storeDir: dir, authToken: 's3cret', basicAuth: 'admin:pw' });
     try {
       for (const path of ['/render?query=a.cpu', '/labels', '/api/apps', '/', '/ready']) {
         const r = await fetch(`${server.url}${path}`);
@@ -266,14 +322,7 @@ describe('pyro server: auth and tenants', () => {
 
   it("keeps X-Scope-OrgID tenants apart: a tenant never sees another one's data", async () => {
     const dir = tempDir('pyro-server-tenants-');
-    const server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      storeDir: dir,
-      maxBody: 1 << 20,
-      timeoutMs: 10_000,
-      multiTenant: true,
-    });
+    const server = await startTestServer({ storeDir: dir, multiTenant: true });
     try {
       const t = now();
       expect((await post(`${server.url}/ingest?name=a.cpu&from=${t}`, 'x 1')).status).toBe(401);

@@ -11,7 +11,7 @@ import { type Remote, remoteUrl } from '../core/remote/client.js';
 export const inputFlags = {
   'input-format': Flags.string({
     description:
-      'read every input as this format instead of detecting it (folded, pprof, perf-script, perf-data, cpuprofile, trace-event, speedscope, dtrace)',
+      'read every input as this format instead of detecting it (folded, pprof, perf-script, perf-data, jfr, cpuprofile, heapprofile, trace-event, speedscope, callgrind, dtrace, ghc-prof, flamebearer, pyroscope-trie, pyroscope-tree, pyroscope-lines)',
     helpGroup: 'INPUT',
   }),
   pid: Flags.boolean({ description: 'perf script: root each stack at "comm-PID"', helpGroup: 'PERF SCRIPT' }),

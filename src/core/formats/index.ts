@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import type { Source } from '../io/source.js';
 import type { Profile } from '../model/profile.js';
+import { callgrind } from './callgrind.js';
 import { cpuprofile } from './cpuprofile.js';
 import { dtrace } from './dtrace.js';
 import { embedded } from './embedded.js';
@@ -8,9 +9,12 @@ import { flamebearer } from './flamebearer.js';
 import { folded } from './folded.js';
 import { ghcProf } from './ghc-prof.js';
 import { heapprofile } from './heapprofile.js';
+import { jfr } from './jfr.js';
 import { perfData } from './perf-data.js';
 import { perfScript } from './perf-script.js';
 import { pprof } from './pprof.js';
+import { pyroscopeTree, pyroscopeTrie } from './pyroscope-binary.js';
+import { pyroscopeLines } from './pyroscope-lines.js';
 import { speedscope } from './speedscope.js';
 import { traceEvent } from './trace-event.js';
 import type { ProfileFormat, ReadOptions } from './types.js';
@@ -23,6 +27,7 @@ import { unsupportedFormats } from './unsupported.js';
 export const FORMATS: readonly ProfileFormat[] = [
   pprof,
   perfData,
+  jfr,
   speedscope,
   cpuprofile,
   heapprofile,
@@ -32,6 +37,10 @@ export const FORMATS: readonly ProfileFormat[] = [
   embedded,
   perfScript,
   dtrace,
+  callgrind,
+  pyroscopeTrie,
+  pyroscopeTree,
+  pyroscopeLines,
   ...unsupportedFormats,
   folded,
 ];
@@ -55,7 +64,7 @@ export function detectFormat(source: Source): ProfileFormat {
   if (maybe) return maybe;
   throw new InputError(
     source.name,
-    'not a profile format pyro recognises (it reads pprof, perf script, perf.data, folded stacks, .cpuprofile, .heapprofile, trace-event, GHC JSON profiles, flamebearer JSON, speedscope, DTrace and its own SVG and HTML flamegraphs)',
+    'not a profile format pyro recognises (it reads pprof, perf script, perf.data, Java Flight Recorder (JFR), folded stacks, .cpuprofile, .heapprofile, trace-event, GHC JSON profiles, flamebearer JSON, speedscope, DTrace, callgrind and its own SVG and HTML flamegraphs)',
   );
 }
 

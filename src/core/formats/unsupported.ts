@@ -2,10 +2,6 @@
 // the user gets "X is not supported yet" instead of "unrecognised input".
 import type { Detection, ProfileFormat } from './types.js';
 
-function startsWith(head: Buffer, magic: string): boolean {
-  return head.length >= magic.length && head.toString('latin1', 0, magic.length) === magic;
-}
-
 function jsonHas(head: Buffer, ...keys: string[]): boolean {
   const text = head.toString('utf8', 0, Math.min(head.length, 4096)).trimStart();
   if (!text.startsWith('{') && !text.startsWith('[')) return false;
@@ -25,14 +21,9 @@ const unsupported = (
 });
 
 export const unsupportedFormats: ProfileFormat[] = [
-  unsupported('jfr', 'Java Flight Recorder (JFR)', ['.jfr'], (h) => startsWith(h, 'FLR\0')),
   unsupported('heapsnapshot', 'V8 heap snapshot (.heapsnapshot)', ['.heapsnapshot'], (h) =>
     jsonHas(h, 'snapshot', 'meta'),
   ),
-  unsupported('callgrind', 'callgrind (valgrind)', [], (h) => {
-    const t = h.toString('latin1', 0, Math.min(h.length, 4096));
-    return /^# callgrind format/m.test(t) || (/^events: /m.test(t) && /^(fn|cmd|creator)[:=]/m.test(t));
-  }),
   unsupported(
     'ghc-prof-text',
     'GHC text profile (.prof of +RTS -p; +RTS -pj writes JSON, which pyro reads)',
