@@ -266,5 +266,44 @@ describe('the gate on real recordings', () => {
     // The text says which interval each change has.
     const text = pyro(['diff', ...sides(base, changed), '--sort', 'total']);
     expect(text.stdout).toMatch(/interval/);
+    // The same runs in the store: a selector a side gives its stored profiles as the runs of the test.
+    const store = join(dir, 'store');
+    for (const [build, files] of [
+      ['base', base],
+      ['same', same],
+      ['changed', changed],
+    ] as const) {
+      const r = pyro(['ingest', ...files, '--app', 'app', '--label', `build=${build}`, '--store', store]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const selectors = (b: string, n: string) => ['--base', `app{build="${b}"}`, '--new', `app{build="${n}"}`];
+    const storedQuiet = pyro([
+      'diff',
+      ...selectors('base', 'same'),
+      '--store',
+      store,
+      '--fail-on',
+      'total>2%',
+      '--json',
+    ]);
+    expect(storedQuiet.status, storedQuiet.stdout + storedQuiet.stderr).toBe(0);
+    const storedLoud = pyro([
+      'diff',
+      ...selectors('base', 'changed'),
+      '--store',
+      store,
+      '--fail-on',
+      'total>2%',
+      '--json',
+      '--limit',
+      '0',
+    ]);
+    expect(storedLoud.status, storedLoud.stderr).toBe(3);
+    const viaStore = JSON.parse(storedLoud.stdout) as { failed: { row: DiffRow }[]; rows: DiffRow[] };
+    expect(viaStore.failed.map((f) => f.row.name)).toContain('checksum');
+    // The same intervals as from the files: the runs are the same profiles.
+    const fromStore = viaStore.rows.find((r) => r.name === 'checksum')?.totalChange;
+    expect(fromStore?.low).toBeCloseTo(checksum.totalChange?.low as number, 6);
+    expect(fromStore?.high).toBeCloseTo(checksum.totalChange?.high as number, 6);
   });
 });

@@ -93,7 +93,7 @@ export abstract class PyroCommand extends Command {
   }
 
   /** A profile as read, filtered by the filter flags, its warnings printed. */
-  private filtered(loaded: Profile, flags: Record<string, unknown>): Profile {
+  protected filtered(loaded: Profile, flags: Record<string, unknown>): Profile {
     const profile = applyFilters(loaded, filterOptions(flags));
     if (!this.jsonEnabled()) this.printWarnings(profile);
     return profile;

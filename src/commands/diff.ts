@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { PyroCommand } from '../cli/base.js';
-import { filterFlags, inputFlags, selectorFlags } from '../cli/flags.js';
+import { filterFlags, inputFlags, loadOptions, selectorFlags } from '../cli/flags.js';
 import { plainTable } from '../cli/table.js';
 import {
   addIntervals,
@@ -17,6 +17,7 @@ import {
 import { foldedDiffChunks } from '../core/diff/folded-diff.js';
 import { renderDiffHtml, renderDiffSvg } from '../core/diff/graph.js';
 import { EXIT, PyroError } from '../core/errors.js';
+import { loadStoredRuns } from '../core/input.js';
 import { mergeProfiles } from '../core/model/merge.js';
 import type { Profile } from '../core/model/profile.js';
 import { svgGraphWidth } from '../core/render/svg.js';
@@ -26,7 +27,7 @@ export default class Diff extends PyroCommand {
   static override summary =
     'What changed between two profiles (or sets of them): a table, difffolded output, a CI gate.';
   static override description =
-    'BASE and NEW are files in any format pyro reads or store selectors (with --from/--until); --base and --new, repeated, give several inputs a side (merged). By default each side is compared as shares of its own total, so a longer run is not a regression; --absolute compares raw values. Exit codes: 0 success (and no --fail-on rule crossed), 1 error, 2 usage error, 3 a --fail-on rule crossed.';
+    'BASE and NEW are files in any format pyro reads or store selectors (with --from/--until); --base and --new, repeated, give several inputs a side (merged; each a run of the statistical test of --fail-on), as does one store selector a side (its stored profiles are the runs). By default each side is compared as shares of its own total, so a longer run is not a regression; --absolute compares raw values. Exit codes: 0 success (and no --fail-on rule crossed), 1 error, 2 usage error, 3 a --fail-on rule crossed.';
   static override examples = [
     '<%= config.bin %> diff before.pb.gz after.pb.gz',
     '<%= config.bin %> diff --base run1.cpuprofile --base run2.cpuprofile --new pr.cpuprofile --format markdown',
@@ -99,13 +100,20 @@ export default class Diff extends PyroCommand {
     const confidence = Number(flags.confidence);
     if (!(confidence > 0 && confidence < 1))
       throw new PyroError(`--confidence ${flags.confidence}: expected a number between 0 and 1`, 2);
-    // Several inputs a side: each read alone too, for the test of each change over the runs.
-    const repeated = baseInputs.length >= 2 && newInputs.length >= 2 && !flags.absolute;
-    // Each run alone when there are several a side (for the test), one after another; else each side at once.
-    const groups = repeated ? [...baseInputs, ...newInputs].map((i) => [i]) : [baseInputs, newInputs];
-    const read = await this.readGroups(groups, flags, !repeated);
-    const baseRuns = repeated ? read.slice(0, baseInputs.length) : [read[0] as Profile];
-    const newRuns = repeated ? read.slice(baseInputs.length) : [read[1] as Profile];
+    // Several inputs a side, or a store selector a side with several stored profiles: each run read
+    // alone too, for the test of each change over the runs.
+    const stored = flags.absolute ? undefined : await this.storedRuns(baseInputs, newInputs, flags);
+    const repeated = stored !== undefined || (baseInputs.length >= 2 && newInputs.length >= 2 && !flags.absolute);
+    let baseRuns: Profile[];
+    let newRuns: Profile[];
+    if (stored) [baseRuns, newRuns] = stored;
+    else {
+      // Each run alone when there are several a side (for the test), one after another; else each side at once.
+      const groups = repeated ? [...baseInputs, ...newInputs].map((i) => [i]) : [baseInputs, newInputs];
+      const read = await this.readGroups(groups, flags, !repeated);
+      baseRuns = repeated ? read.slice(0, baseInputs.length) : [read[0] as Profile];
+      newRuns = repeated ? read.slice(baseInputs.length) : [read[1] as Profile];
+    }
     const base = mergeProfiles(baseRuns);
     const next = mergeProfiles(newRuns);
     const d = diffProfiles(base, next, {
@@ -144,6 +152,21 @@ export default class Diff extends PyroCommand {
     }
     if (failed.length > 0) process.exitCode = EXIT.gate;
     return { ...table, failed };
+  }
+
+  /** When each side is one store selector with two stored profiles or more: the runs of each (filtered). */
+  private async storedRuns(
+    baseInputs: string[],
+    newInputs: string[],
+    flags: Record<string, unknown>,
+  ): Promise<[Profile[], Profile[]] | undefined> {
+    if (baseInputs.length !== 1 || newInputs.length !== 1) return undefined;
+    const options = loadOptions(flags);
+    const base = await loadStoredRuns(baseInputs[0] as string, options);
+    if (!base || base.length < 2) return undefined;
+    const next = await loadStoredRuns(newInputs[0] as string, options);
+    if (!next || next.length < 2) return undefined;
+    return [base.map((p) => this.filtered(p, flags)), next.map((p) => this.filtered(p, flags))];
   }
 
   /** Bytes to a file, or to stdout. */

@@ -104,3 +104,44 @@ async function loadRemote(input: string, remote: Remote, options: LoadOptions): 
     );
   return profile;
 }
+
+/** At most this many runs from a selector's stored profiles (consecutive ones are merged past it). */
+const MAX_RUNS = 500;
+
+/**
+ * The stored profiles a selector input picks, one run per start time (the
+ * profiles ingested together, across label sets, merged), oldest first: the
+ * repeated measurements that `pyro diff` tests a change over. Undefined when
+ * the input is a file, a remote selector, or matches nothing.
+ */
+export async function loadStoredRuns(input: string, options: LoadOptions = {}): Promise<Profile[] | undefined> {
+  if (options.remote || input === '-' || existsSync(input)) return undefined;
+  let selector: Selector;
+  try {
+    selector = parseSelector(input);
+  } catch {
+    return undefined;
+  }
+  const dir = await storeDir(options.store);
+  if (!existsSync(dir)) return undefined;
+  const range = parseRange(options.from, options.until, Date.now());
+  return withStore(options.store, (store) => {
+    // The type a query picks (cpu, else the only one), then the profiles of that type.
+    const type = store.query(selector, range)?.valueTypes[0]?.type;
+    if (type === undefined) return undefined;
+    const byTime = new Map<number, number[]>();
+    for (const row of store.profiles({ ...selector, type }, range)) {
+      const ids = byTime.get(row.from);
+      if (ids) ids.push(row.id);
+      else byTime.set(row.from, [row.id]);
+    }
+    const groups = [...byTime.values()];
+    const per = Math.ceil(groups.length / MAX_RUNS);
+    const runs: Profile[] = [];
+    for (let i = 0; i < groups.length; i += per) {
+      const ids = groups.slice(i, i + per).flat();
+      runs.push(mergeProfiles(ids.map((id) => store.profile(id)).filter((p): p is Profile => p !== undefined)));
+    }
+    return runs;
+  });
+}
