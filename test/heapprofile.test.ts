@@ -33,6 +33,30 @@ describe('V8 heap profile reader', () => {
     expect(pyro(['top', file, '--limit', '3']).stdout).toMatch(/\d(\.\d+)?(kB|MB|B)\b/);
   });
 
+  it("puts every node's bytes under its own stack, from below the root to the node", async () => {
+    const file = corpus('speedscope-samples', 'node', '10.11.0', 'Heap-20181003T105432.heapprofile');
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };
+    const expected = new Map<string, number>();
+    const walk = (n: HeapNode, stack: string[]) => {
+      if (n.selfSize > 0) expected.set(stack.join(';'), (expected.get(stack.join(';')) ?? 0) + n.selfSize);
+      for (const c of n.children) walk(c, [...stack, c.callFrame.functionName || '(anonymous)']);
+    };
+    walk(json.head, []);
+    const r = pyro(['convert', file, '--to', 'folded']);
+    expect(r.status, r.stderr).toBe(0);
+    const got = new Map<string, number>();
+    for (const line of r.stdout.trim().split('\n')) {
+      const cut = line.lastIndexOf(' ');
+      // pyro names anonymous functions by their place: "(anonymous) file.js:12".
+      const names = line
+        .slice(0, cut)
+        .split(';')
+        .map((f) => f.replace(/^\(anonymous\) .*$/, '(anonymous)'));
+      got.set(names.join(';'), (got.get(names.join(';')) ?? 0) + Number(line.slice(cut + 1)));
+    }
+    expect(got).toEqual(expected);
+  });
+
   it('gives each function of a real `node --heap-prof` run its share of the live bytes, and the objects', async () => {
     const dir = tempDir();
     const app = join(ROOT, 'test', 'fixtures', 'record', 'keep.cjs');

@@ -176,21 +176,26 @@ export async function parseFlamebearer(source: Source): Promise<Profile> {
           ? { type: 'cpu', unit: timeUnit }
           : { type: 'samples', unit: 'count' };
   const b = new ProfileBuilder([vt], 'flamebearer');
-  // Per level, the blocks as [x, total, frame]; stacks are rebuilt from the level above.
-  let above: { x: number; total: number; path: number[] }[] = [{ x: 0, total: Number.POSITIVE_INFINITY, path: [] }];
+  const trie = b.profile.trieFor(0);
+  // Per level, the blocks' spans and trie nodes; each block's parent is found in the level above.
+  let above: { x: number; total: number; node: number }[] = [{ x: 0, total: Number.POSITIVE_INFINITY, node: 0 }];
   for (let depth = 0; depth < levels.length; depth++) {
-    const value = levels[depth];
     const where = `flamebearer.levels[${depth}]`;
-    const level = f.array(value, where);
+    const level = f.array(levels[depth], where);
     if (level.length % 4 !== 0) f.fail(where, `has ${level.length} numbers, not blocks of 4 (x, total, self, name)`);
+    // A field's place is spelled out only when it is wrong.
+    const num = (i: number): number => {
+      const v = level[i];
+      return typeof v === 'number' && Number.isFinite(v) ? v : f.number(v, `${where}[${i}]`);
+    };
     const here: typeof above = [];
     let end = 0;
     let parent = 0;
     for (let i = 0; i < level.length; i += 4) {
-      const x = end + f.number(level[i], `${where}[${i}]`);
-      const total = f.number(level[i + 1], `${where}[${i + 1}]`);
-      const self = f.number(level[i + 2], `${where}[${i + 2}]`);
-      const nameIndex = f.number(level[i + 3], `${where}[${i + 3}]`);
+      const x = end + num(i);
+      const total = num(i + 1);
+      const self = num(i + 2);
+      const nameIndex = num(i + 3);
       const name = names[nameIndex];
       if (name === undefined) f.fail(`${where}[${i + 3}]`, `names ${nameIndex}, past the ${names.length} names`);
       end = x + total;
@@ -198,9 +203,12 @@ export async function parseFlamebearer(source: Source): Promise<Profile> {
       while (up && up.x + up.total <= x) up = above[++parent];
       if (!up || up.x > x) f.fail(`${where}[${i}]`, `block at ${x} lies under no block of the level above`);
       // The first level is the root ("total"): not a frame.
-      const path = depth === 0 ? [] : [...up.path, b.frame(name as string)];
-      if (self !== 0 && path.length > 0) b.addStack(path, path.length, [self]);
-      here.push({ x, total, path });
+      const node = depth === 0 ? 0 : trie.child((up as { node: number }).node, b.frame(name as string));
+      if (self !== 0 && node !== 0) {
+        trie.addSelf(node, 0, self);
+        b.profile.sampleCount++;
+      }
+      here.push({ x, total, node });
     }
     above = here;
   }

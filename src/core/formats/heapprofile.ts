@@ -30,26 +30,36 @@ export async function parseHeapprofile(source: Source): Promise<Profile> {
     objects.set(id, (objects.get(id) ?? 0) + 1);
   });
   const b = new ProfileBuilder(HEAP_VALUE_TYPES, 'heapprofile');
+  // The frames from below the root to the node, and the child index of each node on the way
+  // (for messages: the field's path is spelled out only when one is wrong).
   const path: number[] = [];
+  const indices: number[] = [];
+  const where = (field: string) => `head${indices.map((i) => `.children[${i}]`).join('')}${field}`;
   const values = [0, 0];
-  // Depth first, without recursion: [node, depth, where].
-  const todo: [unknown, number, string][] = [[root.head, 0, 'head']];
+  // Depth first, without recursion: [node, its depth (the root's is 0), its index among its siblings].
+  const todo: [unknown, number, number][] = [[root.head, 0, -1]];
   while (todo.length > 0) {
-    const [value, depth, where] = todo.pop() as [unknown, number, string];
-    const node = f.object(value, where);
-    path.length = depth;
+    const [value, depth, index] = todo.pop() as [unknown, number, number];
+    indices.length = Math.max(0, depth - 1);
+    if (depth > 0) indices.push(index);
+    const node = isObject(value) ? value : f.object(value, where(''));
     // The root, "(root)", is not a frame.
-    if (depth > 0) path.push(v8Frame(b, f.object(node.callFrame, `${where}.callFrame`)));
-    values[0] = f.number(node.selfSize ?? 0, `${where}.selfSize`);
-    values[1] = node.id === undefined ? 0 : (objects.get(f.number(node.id, `${where}.id`)) ?? 0);
+    path.length = Math.max(0, depth - 1);
+    if (depth > 0) path.push(v8Frame(b, f.object(node.callFrame, where('.callFrame'))));
+    values[0] = typeof node.selfSize === 'number' ? node.selfSize : f.number(node.selfSize ?? 0, where('.selfSize'));
+    values[1] = node.id === undefined ? 0 : (objects.get(f.number(node.id, where('.id'))) ?? 0);
     if (values[0] !== 0 || values[1] !== 0) b.addStack(path, path.length, values);
     if (node.children === undefined) continue;
-    const children = f.array(node.children, `${where}.children`);
-    for (let c = children.length - 1; c >= 0; c--) todo.push([children[c], path.length + 1, `${where}.children[${c}]`]);
+    const children = Array.isArray(node.children) ? node.children : f.array(node.children, where('.children'));
+    for (let c = children.length - 1; c >= 0; c--) todo.push([children[c], depth + 1, c]);
   }
   if (samples.length > 0) b.profile.sampleCount = samples.length;
   b.profile.defaultValue = 0;
   return b.finish();
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** A JSON object whose head node has a selfSize (a CPU profile's has hitCount). */
