@@ -8,26 +8,14 @@ import { join } from 'node:path';
 import { CallgrindReader } from '../dist/core/formats/callgrind.js';
 import { forEachLine } from '../dist/core/io/lines.js';
 import { openSource } from '../dist/core/io/source.js';
-import { fmt, mb, measure, OUT, PYRO, RUNS, table } from './lib.js';
+import { fmt, mb, measure, OUT, PYRO, RUNS, seededRandom, table } from './lib.js';
 
 const TARGET_MB = Number(process.env.BENCH_CALLGRIND_MB ?? 100);
 const file = join(OUT, `callgrind-${TARGET_MB}mb.out`);
 
-/** mulberry32: the same file on every machine. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function makeInput() {
   if (existsSync(file)) return;
-  const rnd = random(42);
+  const rnd = seededRandom(42);
   const int = (n) => Math.floor(rnd() * n);
   // About 400 bytes per function.
   const n = Math.max(100, Math.round((TARGET_MB * 1e6) / 400));

@@ -8,14 +8,10 @@ import { readProfile } from '../dist/core/formats/index.js';
 import { writePyroscopeTree, writePyroscopeTrie } from '../dist/core/formats/pyroscope-binary.js';
 import { sourceFromBuffer } from '../dist/core/io/source.js';
 import { ProfileBuilder } from '../dist/core/model/builder.js';
-import { fmt, RUNS, table } from './lib.js';
+import { fmt, RUNS, seededRandom, table } from './lib.js';
 
 const TARGET = Number(process.env.BENCH_READERS_MB ?? 50) * 1e6;
-let seed = 99;
-const random = () => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return seed / 4294967296;
-};
+const random = seededRandom(99);
 const pick = (n) => Math.floor(random() * n);
 const NAMES = Array.from({ length: 5000 }, (_, i) => `module${i % 50}.Function${i}`);
 

@@ -12,7 +12,7 @@ import { readProfile } from '../dist/core/formats/index.js';
 import { writePprof } from '../dist/core/formats/pprof/write.js';
 import { sourceFromBuffer } from '../dist/core/io/source.js';
 import { Store } from '../dist/core/store/store.js';
-import { fmt, OUT, PYRO, ROOT, table } from './lib.js';
+import { fmt, OUT, PYRO, ROOT, seededRandom, table } from './lib.js';
 
 const CLIENTS = 50;
 const SECONDS = Number(process.env.BENCH_SERVER_SECONDS ?? 10);
@@ -37,11 +37,7 @@ if (!existsSync(BASE)) {
   renameSync(join(dir, written[0]), BASE);
 }
 const base = JSON.parse(readFileSync(BASE, 'utf8'));
-let seed = 7;
-const random = () => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return seed / 4294967296;
-};
+const random = seededRandom(99);
 /** The base profile with 10% of its samples moved, as a gzipped pprof. */
 async function variantPprof(i) {
   const samples = base.samples.map((s) =>

@@ -5,28 +5,16 @@
 // Node pays (read + JSON.parse). MB/s is the input size over the median time.
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fmt, mb, measure, OUT, PYRO, RUNS, table } from './lib.js';
+import { fmt, mb, measure, OUT, PYRO, RUNS, seededRandom, table } from './lib.js';
 
 const TARGET_MB = Number(process.env.BENCH_TRACE_MB ?? 50);
 const file = join(OUT, `trace-events-${TARGET_MB}mb.json`);
 const THREADS = 4;
 const CHUNK = 5000;
 
-/** A small seeded generator (mulberry32): the same trace on every machine. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** One thread's events: a random walk of calls (depth up to 24, 400 names, a few hot), as JSON lines. */
 function* threadEvents(tid) {
-  const rand = random(tid);
+  const rand = seededRandom(tid);
   const stack = [];
   let ts = 1_000_000;
   for (;;) {
