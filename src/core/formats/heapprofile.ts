@@ -45,9 +45,17 @@ export async function parseHeapprofile(source: Source): Promise<Profile> {
     const node = isObject(value) ? value : f.object(value, where(''));
     // The root, "(root)", is not a frame.
     path.length = Math.max(0, depth - 1);
-    if (depth > 0) path.push(v8Frame(b, f.object(node.callFrame, where('.callFrame'))));
-    values[0] = typeof node.selfSize === 'number' ? node.selfSize : f.number(node.selfSize ?? 0, where('.selfSize'));
-    values[1] = node.id === undefined ? 0 : (objects.get(f.number(node.id, where('.id'))) ?? 0);
+    if (depth > 0) {
+      const frame = node.callFrame;
+      path.push(v8Frame(b, isObject(frame) ? frame : f.object(frame, where('.callFrame'))));
+    }
+    const size = node.selfSize ?? 0;
+    values[0] = typeof size === 'number' ? size : f.number(size, where('.selfSize'));
+    const id = node.id;
+    values[1] =
+      id === undefined || objects.size === 0
+        ? 0
+        : (objects.get(typeof id === 'number' ? id : f.number(id, where('.id'))) ?? 0);
     if (values[0] !== 0 || values[1] !== 0) b.addStack(path, path.length, values);
     if (node.children === undefined) continue;
     const children = Array.isArray(node.children) ? node.children : f.array(node.children, where('.children'));
