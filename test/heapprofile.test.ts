@@ -60,7 +60,16 @@ describe('V8 heap profile reader', () => {
   it('gives each function of a real `node --heap-prof` run its share of the live bytes, and the objects', async () => {
     const dir = tempDir();
     const app = join(ROOT, 'test', 'fixtures', 'record', 'keep.cjs');
-    const r = spawnSync(process.execPath, ['--expose-gc', '--heap-prof', '--heap-prof-dir', dir, app]);
+    // A sample per 32 kB (node's default is 512 kB): enough samples for the 75% share to be clear of noise.
+    const r = spawnSync(process.execPath, [
+      '--expose-gc',
+      '--heap-prof',
+      '--heap-prof-interval',
+      '32768',
+      '--heap-prof-dir',
+      dir,
+      app,
+    ]);
     expect(r.status, r.stderr.toString()).toBe(0);
     const file = join(dir, readdirSync(dir).find((n) => n.endsWith('.heapprofile')) as string);
     const p = await readFile(file);

@@ -147,6 +147,11 @@ export class Store implements ProfileStore {
     // Prepared on first use: a command uses a few of them, and start-up counts.
     this.st = lazily({
       seriesAll: () => db.prepare<[], SeriesRow>('SELECT id, app, type, unit, labels FROM series'),
+      profileRow: () =>
+        db.prepare<[number], RawRow & { series: number }>(
+          `SELECT id, series, t, until, total, trie, col FROM profiles WHERE id = ? AND level > ${PLACING}`,
+        ),
+      seriesById: () => db.prepare<[number], SeriesRow>('SELECT id, app, type, unit, labels FROM series WHERE id = ?'),
       seriesByKey: () =>
         db.prepare<[string, string, string], { id: number }>(
           'SELECT id FROM series WHERE type = ? AND unit = ? AND labels = ?',
@@ -685,19 +690,15 @@ export class Store implements ProfileStore {
   profile(id: number): Profile | undefined {
     return this.read('reading a profile', () => {
       this.symbols.sync();
-      const r = this.db
-        .prepare<[number], RawRow & { series: number }>(
-          'SELECT id, series, t, until, total, trie, col FROM profiles WHERE id = ? AND level > 0',
-        )
-        .get(id);
+      const r = this.st.profileRow.get(id);
       if (!r) return undefined;
-      const s = this.allSeries().find((x) => x.id === r.series) as Series;
+      const s = this.st.seriesById.get(r.series) as SeriesRow;
       const trie = this.decodeColumn(r, s.id);
-      const out = new Profile([s.type]);
+      const out = new Profile([{ type: s.type, unit: s.unit }]);
       out.format = 'store';
       out.startTime = r.t;
       out.duration = r.until - r.t;
-      Object.assign(out.labels, s.labels);
+      Object.assign(out.labels, JSON.parse(s.labels) as Record<string, string>);
       const frameMap = new Int32Array(this.symbols.frameCount).fill(-1);
       for (let n = 1; n < trie.size; n++) {
         const f = trie.frame[n] as number;
