@@ -10,7 +10,7 @@ import { parseSelector } from '../src/core/query/selector.js';
 import { CodecError, decodeTrie, encodeTrie } from '../src/core/store/codec.js';
 import { bucketMs, LEVELS, planRange } from '../src/core/store/levels.js';
 import { DB_FILE, matchSeries, resolveStoreDir, STORE_VERSION, Store } from '../src/core/store/store.js';
-import { corpus, readFile, tempDir } from './helpers.js';
+import { corpus, readBytes, readFile, tempDir } from './helpers.js';
 import { flatten, randomProfile, sorted } from './store-helpers.js';
 
 const DAY = 86_400_000;
@@ -413,6 +413,30 @@ describe('store: relabel, remove, gc', () => {
 });
 
 describe('store: versions', () => {
+  it('opens a store of the first format (v1) and adds what the next one has (remote acknowledgments)', async () => {
+    const dir = tempDir('pyro-store-');
+    const store = Store.open(dir);
+    store.ingest(await readBytes('a.folded', 'main;work 3\n'), { app: 'old' });
+    store.close();
+    // The v1 schema: no remote_acks table, and its version.
+    const db = new Database(join(dir, DB_FILE));
+    db.exec('DROP TRIGGER profiles_forget_acks; DROP TABLE remote_acks;');
+    db.pragma('user_version = 1');
+    db.close();
+    const again = Store.open(dir);
+    const [row] = again.profiles({ matchers: [] }, { from: 0, until: 2 ** 52 }, { notAckedBy: 'http://x' });
+    expect(row?.app).toBe('old');
+    again.ack('http://x', [row?.id as number]);
+    expect(again.profiles({ matchers: [] }, { from: 0, until: 2 ** 52 }, { notAckedBy: 'http://x' })).toEqual([]);
+    // A profile that goes takes its acknowledgment along.
+    again.remove({ matchers: [] }, { from: 0, until: 2 ** 52 });
+    again.close();
+    const check = new Database(join(dir, DB_FILE));
+    expect(check.pragma('user_version', { simple: true })).toBe(STORE_VERSION);
+    expect((check.prepare('SELECT count(*) AS n FROM remote_acks').get() as { n: number }).n).toBe(0);
+    check.close();
+  });
+
   it('refuses a store written by a newer pyro, with a clear message', () => {
     const dir = tempDir('pyro-store-');
     Store.open(dir).close();
