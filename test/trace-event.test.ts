@@ -587,6 +587,17 @@ describe('trace-event reader: duration events', () => {
     expect(r.stdout.indexOf('gamma')).toBeLessThan(r.stdout.indexOf('epsilon'));
   });
 
+  it('refuses a flame chart of several threads in one line, naming them', () => {
+    const r = pyro(['flamegraph', '--flame-chart', '--format', 'text', corpus(SAMPLES, 'multiprocess.json')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /^pyro: --flame-chart draws one timeline, and this input has \d+ \(pid=0,process=p0,thread=p0t0,tid=0;/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    // Without --flame-chart, the threads are merged into one graph.
+    expect(pyro(['flamegraph', '--format', 'text', corpus(SAMPLES, 'multiprocess.json')]).status).toBe(0);
+  });
+
   it('reads events in any order the same where no two share a time', async () => {
     // A random nesting of calls on two threads, with distinct times, then shuffled.
     let seed = 7;

@@ -99,8 +99,19 @@ export default class Flamegraph extends PyroCommand {
     let profile = await this.readInputs(argv as string[], flags, { keepTimes: chart || format === 'html' });
     if (chart && !profile.times) {
       throw new PyroError(
-        `--flame-chart needs the samples in time order: ${argv.length > 1 ? 'one input' : 'an input'} that keeps them (.cpuprofile, perf script, perf.data, speedscope), without filters`,
+        `--flame-chart needs the samples in time order: ${argv.length > 1 ? 'one input' : 'an input'} that keeps them (.cpuprofile, perf script, perf.data, speedscope, trace events, JFR), without filters`,
       );
+    }
+    if (chart && profile.times) {
+      const sets = new Set(profile.times.labelSet.subarray(0, profile.times.count));
+      if (sets.size > 1) {
+        const names = [...sets]
+          .slice(0, 4)
+          .map((l) => (profile.labelSets[l] ?? []).map(([k, v]) => `${k}=${v}`).join(','));
+        throw new PyroError(
+          `--flame-chart draws one timeline, and this input has ${sets.size} (${names.join('; ')}${sets.size > 4 ? '; ...' : ''}): draw it without --flame-chart, or give one thread's profile`,
+        );
+      }
     }
     if (flags.reverse) profile = reverseStacks(profile);
     const valueIndex = resolveValue(profile, flags.value);
