@@ -311,7 +311,7 @@ export function connectError(code: ConnectCode, message: string): ConnectError {
   return new ConnectError(code, message);
 }
 
-export function isConnectCode(s: unknown): s is ConnectCode {
+function isConnectCode(s: unknown): s is ConnectCode {
   return typeof s === 'string' && Object.hasOwn(CONNECT_HTTP_STATUS, s);
 }
 

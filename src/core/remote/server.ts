@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PyroError } from '../errors.js';
-import { toFlamebearer } from '../formats/flamebearer.js';
+import { flamebearerUnits } from '../formats/flamebearer.js';
 import { writeFolded } from '../formats/folded.js';
 import { writePprof } from '../formats/pprof/write.js';
 import { Profile } from '../model/profile.js';
@@ -313,7 +313,7 @@ class IngestQueue {
 const MAX_BATCH = 256;
 
 /** A selector parameter; a bad one is the client's error. */
-export function selectorParam(text: string | null, what: string): Selector {
+function selectorParam(text: string | null, what: string): Selector {
   if (!text) throw new HttpError(400, `${what}: missing (e.g. ${what}=app.cpu{env="prod"})`);
   try {
     return parseSelector(text);
@@ -324,7 +324,7 @@ export function selectorParam(text: string | null, what: string): Selector {
 }
 
 /** from/until as /render takes them (default: the last hour). */
-export function rangeParams(q: URLSearchParams, now: number, prefix = ''): { from: number; until: number } {
+function rangeParams(q: URLSearchParams, now: number, prefix = ''): { from: number; until: number } {
   const get = (k: string) => q.get(prefix ? `${prefix}${k[0]?.toUpperCase()}${k.slice(1)}` : k);
   const from = get('from') ? parseIngestTime(get('from') as string, now, `${prefix}from`) : now - 3_600_000;
   const until = get('until') ? parseIngestTime(get('until') as string, now, `${prefix}until`) : now;
@@ -427,8 +427,7 @@ function apps(c: RouteContext): Reply {
   for (const s of c.store().series()) {
     const name = `${s.app}.${s.type.type}`;
     if (!seen.has(name)) {
-      const probe = new Profile([s.type]);
-      const { units, sampleRate } = toFlamebearer(probe, 0).metadata;
+      const { units, sampleRate } = flamebearerUnits(s.type, new Profile([s.type]));
       seen.set(name, { name, spyName: 'unknown', sampleRate, units });
     }
   }
@@ -458,8 +457,7 @@ from <input name="from" size="12" value="${attr(fromText)}"> until <input name="
     };
   }
   const selector = selectorParam(query, 'query');
-  const range = { from: parseIngestTime(fromText, c.now, 'from'), until: parseIngestTime(untilText, c.now, 'until') };
-  if (range.from >= range.until) throw new HttpError(400, 'from must be before until');
+  const range = rangeParams(q, c.now);
   const profile = store.query(selector, range, { buckets: 200 }) ?? emptyProfile();
   return {
     type: 'text/html; charset=utf-8',
