@@ -27,6 +27,31 @@ describe('folded reader', () => {
     );
   });
 
+  it('reads a large file, sorted and shuffled, to the same sums', async () => {
+    // Wide nodes and a shuffled order: the reader gives up building the trie without hashing.
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const names = Array.from({ length: 300 }, (_, i) => `fn${i}`);
+    const text: string[] = [];
+    const want = new Map<string, number>();
+    for (let i = 0; i < 30000; i++) {
+      const stack = Array.from({ length: 1 + rand(8) }, () => names[rand(names.length)]).join(';');
+      const count = 1 + rand(5);
+      text.push(`${stack} ${count}`);
+      want.set(stack, (want.get(stack) ?? 0) + count);
+    }
+    for (const order of [text, [...text].sort()]) {
+      const p = await readBytes('big.folded', order.join('\n'));
+      const got = new Map(
+        foldedLines(p, 0).map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]),
+      );
+      expect(got).toEqual(want);
+    }
+  });
+
   it('aggregates stacks and keeps fractional counts', async () => {
     const p = await readBytes('t.folded', 'a;b;c 3\na;b 2\na;b;c 1\na;d 1.5\n');
     expect(foldedLines(p, 0)).toEqual(['a;b 2', 'a;b;c 4', 'a;d 1.5']);

@@ -10,22 +10,31 @@ import { ProfileBuilder } from '../model/builder.js';
 import { ByteFrameInterner } from '../model/byte-interner.js';
 import { growInt32 } from '../model/growable.js';
 import { type Profile, SAMPLES } from '../model/profile.js';
-import { StackBatch } from '../model/stack-batch.js';
 import type { StackTrie } from '../model/trie.js';
 import type { Detection, ProfileFormat, WriteOptions } from './types.js';
 
 export async function parseFolded(source: Source): Promise<Profile> {
   const b = new ProfileBuilder([SAMPLES], 'folded');
   const names = new ByteFrameInterner(b.profile.frames);
-  // Lines are gathered and inserted at the end: sorted, the trie is built without hashing.
-  const batch = new StackBatch(1, true);
-  let stack = new Int32Array(256);
+  const trie = b.profile.trieFor(0);
   // The previous line's stack text and where each of its frames ends: sorted folded files repeat
   // long prefixes, whose frames are reused after a byte compare instead of interned again.
   let prev = Buffer.alloc(4096);
   let prevLen = 0;
   let ends = new Int32Array(256);
   let prevDepth = 0;
+  // The trie is built without hashing while the input is sorted. path[d]: the node of the previous
+  // line's first d frames; highest[d]: the name key of path[d]'s highest child (-1: it has none,
+  // -2: not known). In a sorted file a node's children come in ascending order of "name;", so a
+  // name above the highest is a new child, appended. A name below it (a leaf "f" seen before
+  // "f1;...": sorted, yet "f;..." comes after) is looked for in the node's child list; when that
+  // happens too often (the file is not sorted), the trie's hash takes over.
+  let path = new Int32Array(257);
+  let highest = new Int32Array(257).fill(-1);
+  let sorted = true;
+  let looked = 0;
+  // Most stacks take more than 30 bytes a new node.
+  if (source.sizeHint) trie.reserve(Math.min(Math.ceil(source.sizeHint / 32), 1 << 26));
   let lines = 0;
   let invalid = 0;
   let firstInvalid = 0;
@@ -56,12 +65,30 @@ export async function parseFolded(source: Source): Promise<Profile> {
     let from = depth === 0 ? start : start + (ends[depth - 1] as number) + 1;
     for (let i = from; i <= stackEnd; i++) {
       if (i === stackEnd || buf[i] === 59 /* ; */) {
-        if (depth === stack.length) {
-          stack = growInt32(stack, depth + 1);
-          ends = growInt32(ends, depth + 1);
+        if (depth + 1 >= path.length) {
+          ends = growInt32(ends, depth + 2);
+          path = growInt32(path, depth + 2);
+          highest = growInt32(highest, depth + 2);
         }
-        stack[depth] = names.intern(buf, from, i);
+        const frame = names.intern(buf, from, i);
+        const parent = path[depth] as number;
+        let node = -1;
+        if (sorted) {
+          const top = highest[depth] as number;
+          if (top === -1 || (top >= 0 && names.compare(top, buf, from, i, 59) < 0)) {
+            highest[depth] = names.lastKey;
+          } else {
+            node = trie.findListed(parent, frame);
+            if (++looked > (lines >> 4) + 1024) sorted = false;
+          }
+          if (node < 0) node = trie.appendChild(parent, frame);
+        } else {
+          node = trie.child(parent, frame);
+        }
         ends[depth++] = i - start;
+        // A new node has no children; of one found again, the highest is not known: its children are looked through.
+        highest[depth] = node === trie.size - 1 ? -1 : -2;
+        path[depth] = node;
         from = i + 1;
       }
     }
@@ -69,10 +96,9 @@ export async function parseFolded(source: Source): Promise<Profile> {
     buf.copy(prev, 0, start, stackEnd);
     prevLen = len;
     prevDepth = depth;
-    batch.addValue(batch.add(stack, depth), 0, count);
+    trie.addSelf(path[depth] as number, 0, count);
     lines++;
   });
-  batch.insertInto(b.profile);
   b.profile.sampleCount = lines;
   if (invalid > 0) {
     b.warn(

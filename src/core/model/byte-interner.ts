@@ -13,13 +13,25 @@ export class ByteFrameInterner {
 
   constructor(private readonly frames: FrameTable) {}
 
+  /** The key number of the name last interned (for compare()). */
+  lastKey = -1;
+
   intern(buf: Buffer, start: number, end: number): number {
     const k = this.keys.find(buf, start, end);
-    if (k >= 0) return this.frameOf[k] as number;
+    if (k >= 0) {
+      this.lastKey = k;
+      return this.frameOf[k] as number;
+    }
     const added = this.keys.add(buf, start, end);
+    this.lastKey = added;
     if (added >= this.frameOf.length) this.frameOf = growInt32(this.frameOf, added + 1);
     const frame = this.frames.internName(buf.toString('utf8', start, end));
     this.frameOf[added] = frame;
     return frame;
+  }
+
+  /** Compares the name with key `key` with buf[start, end), both followed by `sep` (negative: the key sorts first). */
+  compare(key: number, buf: Buffer, start: number, end: number, sep: number): number {
+    return this.keys.compareKey(key, buf, start, end, sep);
   }
 }

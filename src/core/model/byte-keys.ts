@@ -70,6 +70,20 @@ export class ByteKeyTable {
     return start + len <= buf.length && buf.compare(this.arena, o, o + len, start, start + len) === 0;
   }
 
+  /**
+   * Compares key e with buf[start, end) as Buffer#compare would with `sep`
+   * appended to both (negative: the key sorts first). Folded lines are sorted
+   * with the ';' after each frame: "f;" and "f1;" sort as "f1;" < "f;".
+   */
+  compareKey(e: number, buf: Buffer, start: number, end: number, sep: number): number {
+    const o = this.offset[e] as number;
+    const len = this.length[e] as number;
+    const m = Math.min(len, end - start);
+    const c = this.arena.compare(buf, start, start + m, o, o + m);
+    if (c !== 0 || len === end - start) return c;
+    return len < end - start ? sep - (buf[start + m] as number) : (this.arena[o + m] as number) - sep;
+  }
+
   /** The length in bytes of key e. */
   keyLength(e: number): number {
     return this.length[e] as number;

@@ -115,6 +115,44 @@ export class StackTrie {
   }
 
   /**
+   * Appends a new child of `parent` without looking for an existing one: for a
+   * caller that knows there is none (a reader of sorted stacks). The hash is
+   * built when child() or find() is next called.
+   */
+  appendChild(parent: number, frame: number): number {
+    // The child lists are kept, not rebuilt: findListed() reads them, and traversal after.
+    const lists = (this.childLists ??= this.buildChildLists());
+    const node = this.size++;
+    if (node >= this.parent.length) this.grow(node + 1);
+    this.parent[node] = parent;
+    this.frame[node] = frame;
+    this.indexed = false;
+    this.totalsValid = false;
+    if (node >= lists.first.length) {
+      lists.first = growInt32(lists.first, node + 1);
+      lists.next = growInt32(lists.next, node + 1);
+    }
+    lists.first[node] = -1;
+    lists.next[node] = lists.first[parent] as number;
+    lists.first[parent] = node;
+    lists.byFrame = false;
+    return node;
+  }
+
+  /** The child of `parent` for `frame` found through its child list, or -1: for appenders that seldom look. */
+  findListed(parent: number, frame: number): number {
+    const { firstChild, nextSibling } = this;
+    for (let c = firstChild[parent] as number; c >= 0; c = nextSibling[c] as number)
+      if (this.frame[c] === frame) return c;
+    return -1;
+  }
+
+  /** Makes room for `nodes` nodes at once: memory not yet written costs nothing, while growing copies. */
+  reserve(nodes: number): void {
+    if (nodes > this.parent.length) this.grow(nodes);
+  }
+
+  /**
    * Inserts many stacks at once: stack i is frames[start[i] .. start[i] + depth[i]),
    * leaf first (or root first with `rootFirst`), and adds values[i * nTypes + t]
    * to its leaf's self. Into an empty trie, the stacks are sorted root first and
@@ -236,7 +274,7 @@ export class StackTrie {
     return (this.childLists ??= this.buildChildLists()).next;
   }
 
-  private buildChildLists(): { first: Int32Array; next: Int32Array } {
+  private buildChildLists(): { first: Int32Array; next: Int32Array; byFrame?: boolean } {
     const first = new Int32Array(this.size).fill(-1);
     const next = new Int32Array(this.size).fill(-1);
     const parent = this.parent;
