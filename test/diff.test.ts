@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { type DiffRow, diffProfiles, diffTable, normalizeName } from '../src/core/diff/diff.js';
+import { foldedDiffChunks, foldedDiffOfSortedFiles } from '../src/core/diff/folded-diff.js';
 import { tQuantile, welch } from '../src/core/diff/stats.js';
 import { corpus, pyro, ROOT, readBytes, readFile, requirePeer, tempDir } from './helpers.js';
 
@@ -30,6 +32,85 @@ describe('pyro diff --to folded-diff', () => {
       expect(sortedLines(r.stdout)).toEqual(sortedLines(readFileSync(DIFF(`results/${name}.txt`), 'utf8')));
     });
   }
+});
+
+describe('folded-diff of sorted folded files, merged line by line', () => {
+  const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+  const sortedFile = (dir: string, name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, `${text.split('\n').filter(Boolean).sort(byBytes).join('\n')}\n`);
+    return path;
+  };
+
+  for (const [name, base, extra] of [
+    ['default', 'before.txt', []],
+    ['normalize', 'before.txt', ['--normalize']],
+    ['fractionals', 'before_fractionals.txt', []],
+  ] as const) {
+    it(`gives difffolded's lines for the ${name} case, in the files' order`, () => {
+      const dir = tempDir();
+      const b = sortedFile(dir, 'before.txt', readFileSync(DIFF(base), 'utf8'));
+      const a = sortedFile(dir, 'after.txt', readFileSync(DIFF('after.txt'), 'utf8'));
+      const r = pyro(['diff', b, a, '--to', 'folded-diff', ...extra]);
+      expect(r.status, r.stderr).toBe(0);
+      const lines = r.stdout.split('\n').filter(Boolean);
+      expect(lines).toEqual(sortedLines(readFileSync(DIFF(`results/${name}.txt`), 'utf8')));
+      expect(lines.map((l) => l.slice(0, l.lastIndexOf(' ', l.lastIndexOf(' ') - 1)))).toEqual(
+        lines.map((l) => l.slice(0, l.lastIndexOf(' ', l.lastIndexOf(' ') - 1))).sort(byBytes),
+      );
+    });
+  }
+
+  it('gives the lines of the two profiles merged in a trie, for any sorted input; an unsorted one is read into profiles', async () => {
+    // Names that are prefixes of one another, with ';' sorting after '.', ' ' and digits; equal lines; zeros and fractions; invalid lines.
+    const frame = fc.constantFrom('a', 'ab', 'a.b', 'a b', 'a1', 'b');
+    const line = fc.oneof(
+      {
+        weight: 9,
+        arbitrary: fc
+          .tuple(fc.array(frame, { minLength: 1, maxLength: 5 }), fc.constantFrom(0, 1, 2, 7, 0.5, 1.5))
+          .map(([st, c]) => `${st.join(';')} ${c}`),
+      },
+      { weight: 1, arbitrary: fc.constantFrom('no count here', '   ', 'a;b x') },
+    );
+    const dir = tempDir();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(line, { maxLength: 30 }),
+        fc.array(line, { maxLength: 30 }),
+        fc.boolean(),
+        async (bl, nl, normalize) => {
+          const b = sortedFile(dir, 'b.folded', `a 1\n${bl.join('\n')}`);
+          const n = sortedFile(dir, 'n.folded', `b 1\n${nl.join('\n')}`);
+          const chunks: Buffer[] = [];
+          const warnings = await foldedDiffOfSortedFiles(b, n, { normalize }, (c) => {
+            chunks.push(Buffer.from(c));
+          });
+          expect(warnings).toBeDefined();
+          const merged = foldedDiffChunks(diffProfiles(await readFile(b), await readFile(n)), { normalize });
+          expect(sortedLines(Buffer.concat(chunks).toString())).toEqual(sortedLines(Buffer.concat(merged).toString()));
+        },
+      ),
+      { numRuns: 200 },
+    );
+    writeFileSync(join(dir, 'unsorted.folded'), 'b;a 1\na;b 2\n');
+    let wrote = false;
+    const r = await foldedDiffOfSortedFiles(join(dir, 'unsorted.folded'), join(dir, 'n.folded'), {}, () => {
+      wrote = true;
+    });
+    expect(r).toBeUndefined();
+    expect(wrote).toBe(false);
+  });
+
+  it('warns of invalid lines as the folded reader does', () => {
+    const dir = tempDir();
+    const b = sortedFile(dir, 'b.folded', 'a;b 1\nbroken line\nc 2');
+    const n = sortedFile(dir, 'n.folded', 'a;b 3');
+    const r = pyro(['diff', b, n, '--to', 'folded-diff']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('a;b 1 3\nc 2 0\n');
+    expect(r.stderr).toMatch(/b\.folded: skipped 1 invalid line \(the first is line 2/);
+  });
 });
 
 describe('the diff table', () => {

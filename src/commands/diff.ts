@@ -1,7 +1,7 @@
-import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { PyroCommand } from '../cli/base.js';
-import { filterFlags, inputFlags, loadOptions, selectorFlags } from '../cli/flags.js';
+import { filterFlags, filterOptions, inputFlags, loadOptions, selectorFlags } from '../cli/flags.js';
 import { plainTable } from '../cli/table.js';
 import {
   addIntervals,
@@ -14,10 +14,11 @@ import {
   gateOffences,
   parseGateRule,
 } from '../core/diff/diff.js';
-import { foldedDiffChunks } from '../core/diff/folded-diff.js';
+import { foldedDiffChunks, foldedDiffOfSortedFiles } from '../core/diff/folded-diff.js';
 import { renderDiffHtml, renderDiffSvg } from '../core/diff/graph.js';
 import { EXIT, PyroError } from '../core/errors.js';
 import { loadStoredRuns } from '../core/input.js';
+import { hasFilters } from '../core/model/filter.js';
 import { mergeProfiles } from '../core/model/merge.js';
 import type { Profile } from '../core/model/profile.js';
 import { svgGraphWidth } from '../core/render/svg.js';
@@ -96,6 +97,7 @@ export default class Diff extends PyroCommand {
     if (baseInputs.length === 0 || newInputs.length === 0) {
       throw new PyroError('pyro diff needs a base and a new side: pyro diff BASE NEW', 2);
     }
+    if (flags.to === 'folded-diff' && (await this.sortedFoldedDiff(baseInputs, newInputs, flags))) return undefined;
     const rules = (flags['fail-on'] ?? []).map(parseGateRule);
     const confidence = Number(flags.confidence);
     if (!(confidence > 0 && confidence < 1))
@@ -167,6 +169,46 @@ export default class Diff extends PyroCommand {
     const next = await loadStoredRuns(newInputs[0] as string, options);
     if (!next || next.length < 2) return undefined;
     return [base.map((p) => this.filtered(p, flags)), next.map((p) => this.filtered(p, flags))];
+  }
+
+  /**
+   * --to folded-diff of two folded files with sorted stacks, merged line by line
+   * without reading them into profiles; false (nothing written) when that does
+   * not apply: other inputs, filters, name options, --json.
+   */
+  private async sortedFoldedDiff(
+    baseInputs: string[],
+    newInputs: string[],
+    flags: Record<string, unknown>,
+  ): Promise<boolean> {
+    const file = (f: string | undefined) =>
+      f !== undefined && f !== '-' && statSync(f, { throwIfNoEntry: false })?.isFile();
+    if (baseInputs.length !== 1 || newInputs.length !== 1 || !file(baseInputs[0]) || !file(newInputs[0])) return false;
+    if (
+      this.jsonEnabled() ||
+      hasFilters(filterOptions(flags)) ||
+      flags.value ||
+      flags['strip-hex'] ||
+      flags['ignore-lines']
+    )
+      return false;
+    const output = flags.output as string | undefined;
+    let fd: number | undefined;
+    const warnings = await foldedDiffOfSortedFiles(
+      baseInputs[0] as string,
+      newInputs[0] as string,
+      { normalize: Boolean(flags.normalize), inputFormat: flags['input-format'] as string | undefined },
+      (chunk) => {
+        if (!output) return this.writeOut(chunk);
+        fd ??= openSync(output, 'w');
+        writeSync(fd, chunk);
+      },
+    ).finally(() => fd !== undefined && closeSync(fd));
+    if (!warnings) return false;
+    // Nothing to write still makes the file.
+    if (output && fd === undefined) writeFileSync(output, '');
+    for (const w of warnings) process.stderr.write(`pyro: warning: ${w}\n`);
+    return true;
   }
 
   /** Bytes to a file, or to stdout. */

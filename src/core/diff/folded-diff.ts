@@ -1,6 +1,13 @@
 // difffolded.pl's output ("stack base new" per stack of either side, inferno's
-// semantics: whole counts, -n scaling the base to the new total), from the two
-// sides merged in one trie, written as chunks of bytes for output of any size.
+// semantics: whole counts, -n scaling the base to the new total), written as
+// chunks of bytes for output of any size: from the two sides merged in one
+// trie, or, for two folded files whose stacks are sorted, from the files
+// themselves merged line by line.
+import { PyroError } from '../errors.js';
+import { FoldedLine, invalidLines } from '../formats/folded.js';
+import { detectFormat } from '../formats/index.js';
+import { LineCursor } from '../io/lines.js';
+import { openSource } from '../io/source.js';
 import { growInt32 } from '../model/growable.js';
 import { nameRanks, sortedChildLists, walkTrie } from '../model/walk.js';
 import type { Diff } from './diff.js';
@@ -26,18 +33,24 @@ export class FoldedDiffWriter {
     this.scale = Boolean(normalize) && total1 !== total2 && total1 > 0;
   }
 
-  /** One line: the stack's bytes stack[0, end), and its whole counts. */
-  line(stack: Uint8Array, end: number, base: number, next: number): void {
+  /** One line: the stack's bytes stack[start, end), and its whole counts. */
+  line(stack: Buffer, start: number, end: number, base: number, next: number): void {
     // As difffolded.pl: int(count * total2 / total1), in that order.
     const counts = ` ${this.scale ? Math.trunc((base * this.total2) / this.total1) : base} ${next}\n`;
-    if (this.at + end + counts.length > this.out.length) {
+    const len = end - start;
+    if (this.at + len + counts.length > this.out.length) {
       this.chunks.push(this.out.subarray(0, this.at));
-      this.out = Buffer.allocUnsafe(Math.max(1 << 20, end + counts.length));
+      this.out = Buffer.allocUnsafe(Math.max(1 << 20, len + counts.length));
       this.at = 0;
     }
-    this.out.set(end === stack.length ? stack : stack.subarray(0, end), this.at);
-    this.at += end;
+    stack.copy(this.out, this.at, start, end);
+    this.at += len;
     this.at += this.out.write(counts, this.at, 'latin1');
+  }
+
+  /** The chunks filled so far, handed over (for output written as it is made). */
+  take(): Buffer[] {
+    return this.chunks.splice(0);
   }
 
   finish(): Buffer[] {
@@ -85,7 +98,7 @@ export function foldedDiffChunks(d: Diff, o: FoldedDiffOptions = {}): Buffer[] {
       ends[depth++] = end;
       const b = Math.trunc(self[node * 2] as number);
       const n = Math.trunc(self[node * 2 + 1] as number);
-      if (b !== 0 || n !== 0) writer.line(path, end, b, n);
+      if (b !== 0 || n !== 0) writer.line(path, 0, end, b, n);
     },
     () => {
       depth--;
@@ -93,4 +106,144 @@ export function foldedDiffChunks(d: Diff, o: FoldedDiffOptions = {}): Buffer[] {
     trie.listsChildrenByFrame ? trie : sortedChildLists(trie, nameRanks(p.frames)),
   );
   return writer.finish();
+}
+
+/**
+ * difffolded's output straight from two folded files whose stacks come sorted
+ * (as stackcollapse and `pyro convert --to folded` write them), without a
+ * trie, in the files' order: a first pass checks that each file is sorted and
+ * sums it (for `normalize`), a second merges the two line by line and hands
+ * the output to `write` as it is made. Undefined, with nothing written, when
+ * an input is not folded stacks or not sorted: read the profiles instead.
+ * Returns the readers' warnings (invalid lines skipped).
+ */
+export async function foldedDiffOfSortedFiles(
+  basePath: string,
+  newPath: string,
+  o: FoldedDiffOptions & { inputFormat?: string },
+  write: (chunk: Buffer) => Promise<void> | void,
+): Promise<string[] | undefined> {
+  const base = await scanSorted(basePath, o.inputFormat);
+  if (!base) return undefined;
+  const next = await scanSorted(newPath, o.inputFormat);
+  if (!next) return undefined;
+  const writer = new FoldedDiffWriter(o.normalize, base.total, next.total);
+  const sides = [await SortedSide.open(basePath), await SortedSide.open(newPath)] as const;
+  const [a, b] = sides;
+  // The stack being summed (equal lines of either side come together), and its two sums.
+  let pending = Buffer.allocUnsafe(4096);
+  let pendingLen = -1;
+  const sums = [0, 0];
+  const flush = () => {
+    const sb = Math.trunc(sums[0] as number);
+    const sn = Math.trunc(sums[1] as number);
+    if (pendingLen >= 0 && (sb !== 0 || sn !== 0)) writer.line(pending, 0, pendingLen, sb, sn);
+  };
+  for (;;) {
+    const hasA = await a.ready();
+    const hasB = await b.ready();
+    if (!hasA && !hasB) break;
+    // The lower of the two heads (the base's first when equal).
+    const side =
+      !hasA ||
+      (hasB && b.lines.buf.compare(a.lines.buf, a.line.start, a.line.stackEnd, b.line.start, b.line.stackEnd) < 0)
+        ? 1
+        : 0;
+    const s = sides[side];
+    const { start, stackEnd, count } = s.line;
+    const c = pendingLen < 0 ? 1 : s.lines.buf.compare(pending, 0, pendingLen, start, stackEnd);
+    if (c < 0) throw new PyroError(`${s.name}: changed while being read (its stacks are no longer sorted)`);
+    if (c > 0) {
+      flush();
+      if (stackEnd - start > pending.length)
+        pending = Buffer.allocUnsafe(Math.max(stackEnd - start, pending.length * 2));
+      s.lines.buf.copy(pending, 0, start, stackEnd);
+      pendingLen = stackEnd - start;
+      sums[0] = 0;
+      sums[1] = 0;
+    }
+    sums[side] = (sums[side] as number) + count;
+    s.taken();
+    for (const chunk of writer.take()) await write(chunk);
+  }
+  flush();
+  for (const chunk of writer.finish()) await write(chunk);
+  return [base.warning, next.warning].filter((w): w is string => w !== undefined);
+}
+
+/** One side of the merge: its current (valid) line, read on as it is taken. */
+class SortedSide {
+  readonly line = new FoldedLine();
+  done = false;
+  private has = false;
+
+  private constructor(
+    readonly name: string,
+    readonly lines: LineCursor,
+  ) {}
+
+  static async open(path: string): Promise<SortedSide> {
+    return new SortedSide(path, new LineCursor(await openSource(path)));
+  }
+
+  /** Whether there is a current line (false at the end of the file). */
+  async ready(): Promise<boolean> {
+    while (!this.has && !this.done) {
+      if (this.lines.next()) this.has = this.line.parse(this.lines.buf, this.lines.start, this.lines.end);
+      else if (!(await this.lines.fill())) this.done = true;
+    }
+    return this.has;
+  }
+
+  taken(): void {
+    this.has = false;
+  }
+}
+
+/**
+ * A folded file's total of whole counts per distinct stack, when its stacks
+ * are sorted (byte order; equal ones adjacent); undefined when it is not a
+ * folded file or not sorted.
+ */
+async function scanSorted(
+  path: string,
+  inputFormat: string | undefined,
+): Promise<{ total: number; warning: string | undefined } | undefined> {
+  const source = await openSource(path);
+  if ((inputFormat ?? detectFormat(source).id) !== 'folded') return undefined;
+  const lines = new LineCursor(source);
+  const line = new FoldedLine();
+  let prev = Buffer.allocUnsafe(4096);
+  let prevLen = -1;
+  let sum = 0;
+  let total = 0;
+  let valid = 0;
+  let invalid = 0;
+  let firstInvalid = 0;
+  do {
+    while (lines.next()) {
+      const { buf } = lines;
+      if (!line.parse(buf, lines.start, lines.end)) {
+        if (!line.blank && invalid++ === 0) firstInvalid = lines.lineNo;
+        continue;
+      }
+      valid++;
+      const { start, stackEnd } = line;
+      const c = prevLen < 0 ? 1 : buf.compare(prev, 0, prevLen, start, stackEnd);
+      if (c < 0) {
+        await lines.close();
+        return undefined;
+      }
+      if (c > 0) {
+        total += Math.trunc(sum);
+        sum = 0;
+        if (stackEnd - start > prev.length) prev = Buffer.allocUnsafe(Math.max(stackEnd - start, prev.length * 2));
+        buf.copy(prev, 0, start, stackEnd);
+        prevLen = stackEnd - start;
+      }
+      sum += line.count;
+    }
+  } while (await lines.fill());
+  total += Math.trunc(sum);
+  return { total, warning: invalidLines(path, valid, invalid, firstInvalid) };
 }

@@ -38,19 +38,14 @@ export async function parseFolded(source: Source): Promise<Profile> {
   let lines = 0;
   let invalid = 0;
   let firstInvalid = 0;
-  await forEachLine(source, (buf, start, end, lineNo) => {
-    while (start < end && isSpace(buf[start] as number)) start++;
-    while (end > start && isSpace(buf[end - 1] as number)) end--;
-    if (start === end) return;
-    let sp = end - 1;
-    while (sp > start && !isSpace(buf[sp] as number)) sp--;
-    const count = sp > start ? parseDecimal(buf, sp + 1, end) : Number.NaN;
-    if (Number.isNaN(count)) {
+  const line = new FoldedLine();
+  await forEachLine(source, (buf, lineStart, lineEnd, lineNo) => {
+    if (!line.parse(buf, lineStart, lineEnd)) {
+      if (line.blank) return;
       if (invalid++ === 0) firstInvalid = lineNo;
       return;
     }
-    let stackEnd = sp;
-    while (stackEnd > start && isSpace(buf[stackEnd - 1] as number)) stackEnd--;
+    const { start, stackEnd, count } = line;
     const len = stackEnd - start;
     let same = 0;
     const max = Math.min(len, prevLen);
@@ -100,18 +95,47 @@ export async function parseFolded(source: Source): Promise<Profile> {
     lines++;
   });
   b.profile.sampleCount = lines;
-  if (invalid > 0) {
-    b.warn(
-      `${source.name}: skipped ${invalid} invalid line${invalid === 1 ? '' : 's'} (the first is line ${firstInvalid}: expected "frame;frame;... count")`,
-    );
-  }
-  if (b.profile.sampleCount === 0 && invalid > 0) {
-    throw new InputError(
-      source.name,
-      `no valid folded-stack lines (line ${firstInvalid} is not "frame;frame;... count")`,
-    );
-  }
+  const warning = invalidLines(source.name, lines, invalid, firstInvalid);
+  if (warning) b.warn(warning);
   return b.finish();
+}
+
+/**
+ * The warning for the invalid lines of a folded input (undefined when there are
+ * none); throws when no line was valid.
+ */
+export function invalidLines(name: string, valid: number, invalid: number, first: number): string | undefined {
+  if (invalid === 0) return undefined;
+  if (valid === 0)
+    throw new InputError(name, `no valid folded-stack lines (line ${first} is not "frame;frame;... count")`);
+  return `${name}: skipped ${invalid} invalid line${invalid === 1 ? '' : 's'} (the first is line ${first}: expected "frame;frame;... count")`;
+}
+
+/** One folded line taken apart: the stack is buf[start, stackEnd), then whitespace, then the count. */
+export class FoldedLine {
+  start = 0;
+  stackEnd = 0;
+  count = 0;
+  /** After parse() returned false: whether the line was only whitespace (skipped, not invalid). */
+  blank = false;
+
+  /** Takes buf[start, end) apart; false for a blank line or one without a count. */
+  parse(buf: Buffer, start: number, end: number): boolean {
+    while (start < end && isSpace(buf[start] as number)) start++;
+    while (end > start && isSpace(buf[end - 1] as number)) end--;
+    this.blank = start === end;
+    if (this.blank) return false;
+    let sp = end - 1;
+    while (sp > start && !isSpace(buf[sp] as number)) sp--;
+    const count = sp > start ? parseDecimal(buf, sp + 1, end) : Number.NaN;
+    if (Number.isNaN(count)) return false;
+    let stackEnd = sp;
+    while (stackEnd > start && isSpace(buf[stackEnd - 1] as number)) stackEnd--;
+    this.start = start;
+    this.stackEnd = stackEnd;
+    this.count = count;
+    return true;
+  }
 }
 
 function isSpace(c: number): boolean {

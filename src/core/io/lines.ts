@@ -19,46 +19,105 @@ export type LineCallback = (buf: Buffer, start: number, end: number, lineNo: num
  * number of lines handed over.
  */
 export async function forEachLine(source: Source, onLine: LineCallback): Promise<number> {
-  let carry: Buffer | undefined;
-  let lineNo = 0;
-  // The offset to go on from after the line ending at `nl`.
-  const emit = (buf: Buffer, start: number, nl: number): number => {
-    lineNo++;
-    const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
-    const next = onLine(buf, start, end, lineNo);
-    return typeof next === 'number' ? next : nl + 1;
-  };
-  // Lines are handed over during the loop and the carry is copied: chunks may be transient.
-  for await (const chunk of source.chunks({ transient: true })) {
-    let pos = 0;
-    let buf = chunk;
-    if (carry) {
-      const nl = chunk.indexOf(10);
+  const lines = new LineCursor(source);
+  do {
+    while (lines.next()) {
+      const resume = onLine(lines.buf, lines.start, lines.end, lines.lineNo);
+      if (typeof resume === 'number') lines.resumeAt(resume);
+    }
+  } while (await lines.fill());
+  return lines.lineNo;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The lines of a source, pulled one at a time, for readers that walk two
+ * sources side by side: next() moves to the next line among the bytes read so
+ * far (buf[start, end), without the line break) and returns false when they
+ * run out; `await fill()` then reads on, and returns false at the end of the
+ * input. `buf` stays valid until the next fill(). Memory does not grow with the
+ * input: chunks are read into the same memory, and only a line cut by a
+ * chunk's end is copied.
+ */
+export class LineCursor {
+  buf: Buffer = EMPTY;
+  start = 0;
+  end = 0;
+  lineNo = 0;
+  private chunk: Buffer = EMPTY;
+  private pos = 0;
+  /** A line joined from the end of one chunk and the start of the next (with its LF, except at the end of input). */
+  private joined: Buffer | undefined;
+  private readonly chunks: AsyncIterator<Buffer>;
+  private ended = false;
+
+  constructor(private readonly source: Source) {
+    this.chunks = source.chunks({ transient: true })[Symbol.asyncIterator]();
+  }
+
+  next(): boolean {
+    const joined = this.joined;
+    if (joined) {
+      this.joined = undefined;
+      this.hand(joined, 0, this.ended ? joined.length : joined.length - 1);
+      return true;
+    }
+    const nl = this.chunk.indexOf(10, this.pos);
+    if (nl < 0) return false;
+    if (nl - this.pos > MAX_LINE_BYTES) tooLong(this.source, this.lineNo + 1);
+    this.hand(this.chunk, this.pos, nl);
+    this.pos = nl + 1;
+    return true;
+  }
+
+  /** Goes on from `offset` in `buf`, the start of a later line (a reader that took several lines at once). */
+  resumeAt(offset: number): void {
+    // A joined line is alone in its buffer: the chunk goes on where it ended.
+    if (this.buf === this.chunk) this.pos = offset;
+  }
+
+  async fill(): Promise<boolean> {
+    if (this.ended) return false;
+    // The chunk's unfinished last line, copied: the next chunk is read into the same memory.
+    let carry = this.pos < this.chunk.length ? Buffer.from(this.chunk.subarray(this.pos)) : undefined;
+    for (;;) {
+      const r = await this.chunks.next();
+      if (r.done) {
+        this.ended = true;
+        this.chunk = EMPTY;
+        this.pos = 0;
+        this.joined = carry;
+        return carry !== undefined;
+      }
+      this.chunk = r.value;
+      this.pos = 0;
+      if (!carry) return true;
+      const nl = this.chunk.indexOf(10);
       if (nl < 0) {
-        carry = Buffer.concat([carry, chunk]);
-        if (carry.length > MAX_LINE_BYTES) tooLong(source, lineNo + 1);
+        carry = Buffer.concat([carry, this.chunk]);
+        if (carry.length > MAX_LINE_BYTES) tooLong(this.source, this.lineNo + 1);
         continue;
       }
-      buf = Buffer.concat([carry, chunk.subarray(0, nl + 1)]);
-      carry = undefined;
-      if (buf.length - 1 > MAX_LINE_BYTES) tooLong(source, lineNo + 1);
-      // The joined buffer ends where the chunk's first line does.
-      pos = emit(buf, 0, buf.length - 1) - buf.length + nl + 1;
-      buf = chunk;
-    }
-    for (;;) {
-      const nl = buf.indexOf(10, pos);
-      if (nl < 0) break;
-      if (nl - pos > MAX_LINE_BYTES) tooLong(source, lineNo + 1);
-      pos = emit(buf, pos, nl);
-    }
-    if (pos < buf.length) {
-      carry = Buffer.from(buf.subarray(pos));
-      if (carry.length > MAX_LINE_BYTES) tooLong(source, lineNo + 1);
+      this.joined = Buffer.concat([carry, this.chunk.subarray(0, nl + 1)]);
+      if (this.joined.length - 1 > MAX_LINE_BYTES) tooLong(this.source, this.lineNo + 1);
+      this.pos = nl + 1;
+      return true;
     }
   }
-  if (carry && carry.length > 0) emit(carry, 0, carry.length);
-  return lineNo;
+
+  /** Stops reading before the end (the file is closed). */
+  async close(): Promise<void> {
+    this.ended = true;
+    await this.chunks.return?.();
+  }
+
+  private hand(buf: Buffer, start: number, nl: number): void {
+    this.lineNo++;
+    this.buf = buf;
+    this.start = start;
+    this.end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+  }
 }
 
 function tooLong(source: Source, lineNo: number): never {
