@@ -8,6 +8,7 @@ import { parseDecimal } from '../io/numbers.js';
 import type { Source } from '../io/source.js';
 import { ProfileBuilder } from '../model/builder.js';
 import { ByteFrameInterner } from '../model/byte-interner.js';
+import { FNV_START, finishHash, fnvStep, SHORT_KEY } from '../model/byte-keys.js';
 import { growInt32 } from '../model/growable.js';
 import { type Profile, SAMPLES } from '../model/profile.js';
 import type { StackTrie } from '../model/trie.js';
@@ -20,6 +21,8 @@ export async function parseFolded(source: Source): Promise<Profile> {
   // The previous line's stack text and where each of its frames ends: sorted folded files repeat
   // long prefixes, whose frames are reused after a byte compare instead of interned again.
   let prev = Buffer.alloc(4096);
+  let prevView = new DataView(prev.buffer, prev.byteOffset, prev.length);
+  let view: { buf: Buffer; dv: DataView } = { buf: prev, dv: prevView };
   let prevLen = 0;
   let ends = new Int32Array(256);
   let prevDepth = 0;
@@ -47,8 +50,11 @@ export async function parseFolded(source: Source): Promise<Profile> {
     }
     const { start, stackEnd, count } = line;
     const len = stackEnd - start;
+    if (buf !== view.buf) view = { buf, dv: new DataView(buf.buffer, buf.byteOffset, buf.length) };
     let same = 0;
     const max = Math.min(len, prevLen);
+    // Four bytes at a time, then one.
+    while (same + 4 <= max && view.dv.getUint32(start + same) === prevView.getUint32(same)) same += 4;
     while (same < max && buf[start + same] === prev[same]) same++;
     // Frames of the previous line that end inside the common part (at a ';' or the end of both) are the same frames.
     let depth = 0;
@@ -58,14 +64,19 @@ export async function parseFolded(source: Source): Promise<Profile> {
       depth++;
     }
     let from = depth === 0 ? start : start + (ends[depth - 1] as number) + 1;
+    // Each name is hashed as it is scanned, for the interner.
+    let hash = FNV_START;
     for (let i = from; i <= stackEnd; i++) {
-      if (i === stackEnd || buf[i] === 59 /* ; */) {
+      const c = i === stackEnd ? 59 : (buf[i] as number);
+      if (c !== 59 /* ; */) hash = fnvStep(hash, c);
+      else {
         if (depth + 1 >= path.length) {
           ends = growInt32(ends, depth + 2);
           path = growInt32(path, depth + 2);
           highest = growInt32(highest, depth + 2);
         }
-        const frame = names.intern(buf, from, i);
+        const frame = names.intern(buf, from, i, i - from <= SHORT_KEY ? finishHash(hash, i - from) : undefined);
+        hash = FNV_START;
         const parent = path[depth] as number;
         let node = -1;
         if (sorted) {
@@ -87,7 +98,10 @@ export async function parseFolded(source: Source): Promise<Profile> {
         from = i + 1;
       }
     }
-    if (len > prev.length) prev = Buffer.alloc(Math.max(len, prev.length * 2));
+    if (len > prev.length) {
+      prev = Buffer.alloc(Math.max(len, prev.length * 2));
+      prevView = new DataView(prev.buffer, prev.byteOffset, prev.length);
+    }
     buf.copy(prev, 0, start, stackEnd);
     prevLen = len;
     prevDepth = depth;

@@ -16,8 +16,9 @@ export class ByteFrameInterner {
   /** The key number of the name last interned (for compare()). */
   lastKey = -1;
 
-  intern(buf: Buffer, start: number, end: number): number {
-    const k = this.keys.find(buf, start, end);
+  /** The frame of the name buf[start, end); `hash`: its hashBytes(), when the caller computed it on the way. */
+  intern(buf: Buffer, start: number, end: number, hash?: number): number {
+    const k = this.keys.find(buf, start, end, hash);
     if (k >= 0) {
       this.lastKey = k;
       return this.frameOf[k] as number;

@@ -37,11 +37,14 @@ export class ByteKeyTable {
     return this.used;
   }
 
-  /** The number of the key buf[start, end), or -1 (then `add` the same key). */
-  find(buf: Buffer, start: number, end: number): number {
+  /**
+   * The number of the key buf[start, end), or -1 (then `add` the same key).
+   * `hash`: hashBytes() of the key, when the caller computed it on the way.
+   */
+  find(buf: Buffer, start: number, end: number, hash = hashBytes(buf, start, end)): number {
     const len = end - start;
     const { table, mask, arena, offset, length } = this;
-    let i = hashBytes(buf, start, end) & mask;
+    let i = hash & mask;
     for (;;) {
       const e = (table[i] as number) - 1;
       if (e < 0) break;
@@ -144,18 +147,31 @@ export class ByteKeyTable {
 /** Longer keys are compared by Buffer#compare: its call costs more than a short loop. */
 const NATIVE_COMPARE = 64;
 
-function hashBytes(buf: Buffer, start: number, end: number): number {
+/** Keys up to this long are hashed on every byte, which a caller may do as it scans them (FNV_START, fnvStep, finishHash). */
+export const SHORT_KEY = 256;
+export const FNV_START = 0x811c9dc5;
+
+export function fnvStep(h: number, byte: number): number {
+  return Math.imul(h ^ byte, 0x01000193);
+}
+
+export function finishHash(h: number, len: number): number {
+  const x = Math.imul(h ^ len, 0x01000193);
+  return (x ^ (x >>> 15)) >>> 0;
+}
+
+export function hashBytes(buf: Buffer, start: number, end: number): number {
   const len = end - start;
-  let h = Math.imul(0x811c9dc5 ^ len, 0x01000193);
-  if (len <= 256) {
+  let h = FNV_START;
+  if (len <= SHORT_KEY) {
     // Lines that differ in one digit of an address or offset must not collide: every byte counts.
-    for (let i = start; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+    for (let i = start; i < end; i++) h = fnvStep(h, buf[i] as number);
   } else {
     // Stack blocks: the first 128 bytes (the leaf's lines), the last 64, 64 spread over the middle.
-    for (let i = start; i < start + 128; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+    for (let i = start; i < start + 128; i++) h = fnvStep(h, buf[i] as number);
     const step = (len - 192) / 65;
-    for (let j = 1; j <= 64; j++) h = Math.imul(h ^ (buf[start + 128 + ((j * step) | 0)] as number), 0x01000193);
-    for (let i = end - 64; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+    for (let j = 1; j <= 64; j++) h = fnvStep(h, buf[start + 128 + ((j * step) | 0)] as number);
+    for (let i = end - 64; i < end; i++) h = fnvStep(h, buf[i] as number);
   }
-  return (h ^ (h >>> 15)) >>> 0;
+  return finishHash(h, len);
 }

@@ -1,5 +1,4 @@
 import { growFloat64, growInt32 } from './growable.js';
-import { sortedChildLists } from './walk.js';
 
 /** The columns of a trie that merging reads: a StackTrie, or a trie decoded from the store. */
 export interface TrieColumns {
@@ -387,15 +386,15 @@ export class StackTrie {
   /**
    * Fills this empty trie with two tries merged, as mergeFrom() of each would,
    * when each side's frames map one to one (else it does just that): both are
-   * walked at once with their children sorted by mapped frame, so that
-   * matching nodes meet without a hash probe, and the result lists each
-   * node's children by frame.
+   * walked at once, each node's children sorted by mapped frame as it is
+   * reached, so that matching nodes meet without a hash probe, and the result
+   * lists each node's children by frame.
    */
   mergePair(
-    a: TrieColumns,
+    a: StackTrie,
     aFrames: ArrayLike<number>,
     aValues: ArrayLike<number>,
-    b: TrieColumns,
+    b: StackTrie,
     bFrames: ArrayLike<number>,
     bValues: ArrayLike<number>,
   ): void {
@@ -404,8 +403,6 @@ export class StackTrie {
       this.mergeFrom(b, bFrames, bValues);
       return;
     }
-    const la = sortedChildLists(a, aFrames);
-    const lb = sortedChildLists(b, bFrames);
     const room = a.size + b.size;
     if (room > this.parent.length) this.grow(room);
     const { parent, frame, self } = this;
@@ -429,34 +426,32 @@ export class StackTrie {
     // Each node's children are appended together, by frame: the child lists come for free, in that order.
     const first = new Int32Array(room).fill(-1);
     const next = new Int32Array(room).fill(-1);
+    const kidsA = new SortedChildren(a, aFrames);
+    const kidsB = new SortedChildren(b, bFrames);
     while (top > 0) {
       const nb = stack[--top] as number;
       const na = stack[--top] as number;
       const node = stack[--top] as number;
-      let ca = na >= 0 ? (la.firstChild[na] as number) : -1;
-      let cb = nb >= 0 ? (lb.firstChild[nb] as number) : -1;
-      if (ca >= 0 || cb >= 0) first[node] = size;
-      while (ca >= 0 || cb >= 0) {
-        const fa = ca >= 0 ? (aFrames[a.frame[ca] as number] as number) : 0x7fffffff;
-        const fb = cb >= 0 ? (bFrames[b.frame[cb] as number] as number) : 0x7fffffff;
+      const countA = na >= 0 ? kidsA.of(na) : 0;
+      const countB = nb >= 0 ? kidsB.of(nb) : 0;
+      if (countA > 0 || countB > 0) first[node] = size;
+      let i = 0;
+      let j = 0;
+      while (i < countA || j < countB) {
+        const fa = i < countA ? kidsA.frame(i) : 0x7fffffff;
+        const fb = j < countB ? kidsB.frame(j) : 0x7fffffff;
         const child = size++;
         parent[child] = node;
         frame[child] = Math.min(fa, fb);
-        const ta = fa <= fb ? ca : -1;
-        const tb = fb <= fa ? cb : -1;
-        if (ta >= 0) {
-          add(child, a, ta, aValues);
-          ca = la.nextSibling[ca] as number;
-        }
-        if (tb >= 0) {
-          add(child, b, tb, bValues);
-          cb = lb.nextSibling[cb] as number;
-        }
+        const ta = fa <= fb ? kidsA.node(i++) : -1;
+        const tb = fb <= fa ? kidsB.node(j++) : -1;
+        if (ta >= 0) add(child, a, ta, aValues);
+        if (tb >= 0) add(child, b, tb, bValues);
         if (top + 3 > stack.length) stack = growInt32(stack, top + 3);
         stack[top++] = child;
         stack[top++] = ta;
         stack[top++] = tb;
-        if (ca >= 0 || cb >= 0) next[child] = child + 1;
+        if (i < countA || j < countB) next[child] = child + 1;
       }
     }
     this.size = size;
@@ -512,4 +507,54 @@ function injective(frameMap: ArrayLike<number> | undefined): boolean {
     seen[f] = 1;
   }
   return true;
+}
+
+/**
+ * One node's children at a time, sorted by mapped frame: read from the trie's
+ * child lists when the node is reached, so that a merge walks the nodes once
+ * and allocates nothing per node.
+ */
+class SortedChildren {
+  /** frame * 2^32 + node, ascending: a native sort of numbers orders them by frame. */
+  private keys = new Float64Array(64);
+
+  constructor(
+    private readonly trie: StackTrie,
+    private readonly frameMap: ArrayLike<number>,
+  ) {}
+
+  /** Sorts the children of `node`; returns how many there are. */
+  of(node: number): number {
+    const { firstChild, nextSibling, frame } = this.trie;
+    const map = this.frameMap;
+    let n = 0;
+    for (let c = firstChild[node] as number; c >= 0; c = nextSibling[c] as number) {
+      if (n === this.keys.length) this.keys = growFloat64(this.keys, n + 1);
+      this.keys[n++] = (map[frame[c] as number] as number) * 4294967296 + c;
+    }
+    const keys = this.keys;
+    if (n > 24) keys.subarray(0, n).sort();
+    else {
+      for (let i = 1; i < n; i++) {
+        const k = keys[i] as number;
+        let j = i - 1;
+        while (j >= 0 && (keys[j] as number) > k) {
+          keys[j + 1] = keys[j] as number;
+          j--;
+        }
+        keys[j + 1] = k;
+      }
+    }
+    return n;
+  }
+
+  /** The mapped frame of the i-th child. */
+  frame(i: number): number {
+    return Math.floor((this.keys[i] as number) / 4294967296);
+  }
+
+  /** The node of the i-th child. */
+  node(i: number): number {
+    return (this.keys[i] as number) % 4294967296;
+  }
 }
