@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { XMLValidator } from 'fast-xml-parser';
@@ -114,6 +114,33 @@ describe('folded-diff of sorted folded files, merged line by line', () => {
 });
 
 describe('the diff table', () => {
+  it('is the same when the two sides are read at once, the base on a worker thread (inputs of 16 MB or more)', async () => {
+    const dir = tempDir();
+    // Two sides of about 9 MB each, deep enough to carry totals and child lists back from the thread.
+    const side = (seed: number, name: string) => {
+      let x = seed;
+      const lines: string[] = [];
+      for (let i = 0; i < 90000; i++) {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        const depth = 4 + (x % 12);
+        const frames = Array.from({ length: depth }, (_, j) => `pkg${(x >>> (j % 16)) % 7}.fn${(x >>> j) % 97}_${j}`);
+        lines.push(`${frames.join(';')} ${1 + (x % 9)}`);
+      }
+      const path = join(dir, name);
+      writeFileSync(path, `${lines.join('\n')}\n`);
+      return path;
+    };
+    const base = side(1, 'base.folded');
+    const next = side(2, 'new.folded');
+    expect(statSync(base).size + statSync(next).size).toBeGreaterThan(16e6);
+    const r = pyro(['diff', base, next, '--json', '--limit', '0']);
+    expect(r.status, r.stderr).toBe(0);
+    const want = diffTable(diffProfiles(await readFile(base), await readFile(next)), { limit: 0 });
+    const got = JSON.parse(r.stdout) as typeof want;
+    expect(got.rows.length).toBe(want.rows.length);
+    expect(got.rows.map((x) => [x.name, x.base, x.new])).toEqual(want.rows.map((x) => [x.name, x.base, x.new]));
+  });
+
   /** Per function over folded lines: self and total (a stack counted once per function). */
   function brute(lines: string[]): { self: Map<string, number>; total: Map<string, number>; sum: number } {
     const self = new Map<string, number>();

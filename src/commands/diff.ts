@@ -144,7 +144,10 @@ export default class Diff extends PyroCommand {
     const graph = flags.output && /\.(svg|html?)$/i.test(flags.output) ? flags.output : undefined;
     if (graph) {
       const options = { negate: flags.negate, absolute: flags.absolute, minShare: 0.1 / svgGraphWidth() };
-      writeFileSync(graph, graph.endsWith('.svg') ? renderDiffSvg(d, options) : renderDiffHtml(d, table, options));
+      writeFileSync(
+        graph,
+        graph.endsWith('.svg') ? await renderDiffSvg(d, options) : await renderDiffHtml(d, table, options),
+      );
       process.stderr.write(`pyro: wrote ${graph}\n`);
     }
     if (!this.jsonEnabled()) {

@@ -7,10 +7,11 @@ import { loadTui } from '../cli/load-tui.js';
 import { PyroError } from '../core/errors.js';
 import { resolveValue } from '../core/model/filter.js';
 import { reverseStacks } from '../core/model/reverse.js';
+import { embedProfileAsync } from '../core/render/embed.js';
 import { renderHtml } from '../core/render/html.js';
 import { layoutFlame, layoutFlameChart } from '../core/render/layout.js';
 import { PALETTES, type PaletteName } from '../core/render/palette.js';
-import { renderSvg, SVG_DEFAULTS, svgGraphWidth } from '../core/render/svg.js';
+import { renderSvg, renderSvgEmbedding, SVG_DEFAULTS, type SvgOptions, svgGraphWidth } from '../core/render/svg.js';
 import { renderText } from '../core/render/text.js';
 
 const FORMATS = ['svg', 'html', 'text', 'tui'] as const;
@@ -127,8 +128,10 @@ export default class Flamegraph extends PyroCommand {
         : layoutFlame(profile, { valueIndex, minShare: share });
     let out: string;
     switch (format) {
-      case 'svg':
-        out = renderSvg(layoutFor(minShare), {
+      case 'svg': {
+        // The profile inside is compressed on the thread pool while the graph is laid out and drawn.
+        const embedded = flags.embed === false ? undefined : embedProfileAsync(profile);
+        const options: SvgOptions = {
           ...colors,
           title: flags.title ?? (chart ? 'Flame Chart' : undefined),
           subtitle: flags.subtitle,
@@ -142,8 +145,11 @@ export default class Flamegraph extends PyroCommand {
           bgColors: flags['bg-colors'],
           minWidthText: minWidth.text,
           embed: flags.embed,
-        });
+        };
+        const layout = layoutFor(minShare);
+        out = embedded ? await renderSvgEmbedding(layout, options, embedded) : renderSvg(layout, options);
         break;
+      }
       case 'text': {
         const tty = !flags.output && process.stdout.isTTY;
         out = renderText(layoutFor(flags['min-width'] === undefined ? 0.005 : minShare), {

@@ -42,7 +42,14 @@ export async function serveRead(): Promise<void> {
   const job = (workerData as { pyroRead: ReadJob }).pyroRead;
   const port = parentPort as NonNullable<typeof parentPort>;
   try {
-    const { data, transfer } = profileData(await loadProfile(job.inputs, job.options));
+    const profile = await loadProfile(job.inputs, job.options);
+    // Computed here, while the other thread still reads: the totals and child lists that every use needs.
+    for (const t of profile.tries) {
+      if (!t) continue;
+      t.total;
+      t.firstChild;
+    }
+    const { data, transfer } = profileData(profile);
     port.postMessage({ data } satisfies Reply, transfer);
   } catch (e) {
     const ours = e instanceof PyroError;

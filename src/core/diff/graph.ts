@@ -4,8 +4,9 @@
 // vanished drawn too: each frame is as wide as the larger of its two sides,
 // the base scaled to the new side's total (to the base's with `negate`).
 import type { Profile } from '../model/profile.js';
+import { embedProfileAsync } from '../render/embed.js';
 import { type FlameLayout, layoutFlame } from '../render/layout.js';
-import { escapeXml, renderSvg, type SvgOptions } from '../render/svg.js';
+import { escapeXml, renderSvg, renderSvgEmbedding, type SvgOptions } from '../render/svg.js';
 import { combineSides, type Diff, type DiffRow, type DiffTable } from './diff.js';
 
 export interface DiffGraphOptions {
@@ -46,19 +47,22 @@ export function diffGraphProfile(d: Diff, o: DiffGraphOptions = {}): Profile {
   return out;
 }
 
-export function renderDiffSvg(d: Diff, o: DiffGraphOptions & Omit<SvgOptions, 'palette'>): string {
+export async function renderDiffSvg(d: Diff, o: DiffGraphOptions & Omit<SvgOptions, 'palette'>): Promise<string> {
   const p = diffGraphProfile(d, o);
+  // Compressed on the thread pool while the graph is laid out and drawn.
+  const embedded = o.embed === false ? undefined : embedProfileAsync(p);
   const layout = layoutFlame(p, { valueIndex: 0, minShare: o.minShare });
   const { change, largest } = changes(layout);
   const unitText = o.absolute ? '' : ' (shares)';
-  return renderSvg(layout, {
+  const options: SvgOptions = {
     ...o,
     palette: 'hot',
     title: o.title ?? 'Differential Flame Graph',
     subtitle: [o.subtitle, `red: grew, blue: shrank, width: the larger side${unitText}`].filter(Boolean).join('; '),
     fillOf: (r) => fill((change[r] as number) / (largest || 1)),
     detailOf: (r) => detail(layout, r, o.absolute ?? false),
-  });
+  };
+  return embedded ? renderSvgEmbedding(layout, options, embedded) : renderSvg(layout, options);
 }
 
 /** Per rectangle, new total minus base total; and the largest change in size. */
@@ -105,8 +109,12 @@ function round(v: number): string {
  * with the table of changes beside it, in one file that pyro reads back (the
  * SVG carries the profile).
  */
-export function renderDiffHtml(d: Diff, table: DiffTable, o: DiffGraphOptions & Omit<SvgOptions, 'palette'>): string {
-  const svg = renderDiffSvg(d, o).replace(/^<\?xml[^>]*>\s*<!DOCTYPE[^>]*>\s*/, '');
+export async function renderDiffHtml(
+  d: Diff,
+  table: DiffTable,
+  o: DiffGraphOptions & Omit<SvgOptions, 'palette'>,
+): Promise<string> {
+  const svg = (await renderDiffSvg(d, o)).replace(/^<\?xml[^>]*>\s*<!DOCTYPE[^>]*>\s*/, '');
   const pct = (v: number) => (table.absolute ? String(Math.round(v * 100) / 100) : `${v.toFixed(2)}%`);
   const signed = (v: number) => `${v > 0 ? '+' : ''}${table.absolute ? Math.round(v * 100) / 100 : v.toFixed(2)}`;
   const row = (r: DiffRow) =>

@@ -3,7 +3,7 @@
 // Sample times are not carried.
 import type { LabelSet, ProfileMetadata, ValueType } from './profile.js';
 import { Profile } from './profile.js';
-import { StackTrie } from './trie.js';
+import { StackTrie, type TrieDerived } from './trie.js';
 
 export interface ProfileData extends ProfileMetadata {
   valueTypes: ValueType[];
@@ -11,7 +11,10 @@ export interface ProfileData extends ProfileMetadata {
   strings: string[];
   frames: { size: number; name: Int32Array; file: Int32Array; line: Int32Array; module: Int32Array };
   labelSets: LabelSet[];
-  tries: ({ size: number; parent: Int32Array; frame: Int32Array; self: Float64Array } | undefined)[];
+  tries: (
+    | { size: number; parent: Int32Array; frame: Int32Array; self: Float64Array; derived: TrieDerived }
+    | undefined
+  )[];
 }
 
 /** The profile's data, and the buffers to transfer with it (the profile must not be used afterwards). */
@@ -21,6 +24,15 @@ export function profileData(p: Profile): { data: ProfileData; transfer: ArrayBuf
     const part = a.slice(0, n) as T;
     transfer.push(part.buffer as ArrayBuffer);
     return part;
+  };
+  const ownDerived = (t: StackTrie): TrieDerived => {
+    const d = t.derived;
+    return {
+      total: d.total && own(d.total, t.size * t.nTypes),
+      firstChild: d.firstChild && own(d.firstChild, t.size),
+      nextSibling: d.nextSibling && own(d.nextSibling, t.size),
+      byFrame: d.byFrame,
+    };
   };
   const f = p.frames;
   const data: ProfileData = {
@@ -43,6 +55,7 @@ export function profileData(p: Profile): { data: ProfileData; transfer: ArrayBuf
             parent: own(t.parent, t.size),
             frame: own(t.frame, t.size),
             self: own(t.self, t.size * t.nTypes),
+            derived: ownDerived(t),
           }
         : undefined,
     ),
@@ -62,7 +75,7 @@ export function profileFromData(d: ProfileData): Profile {
   p.warnings.push(...d.warnings);
   for (let i = 1; i < d.labelSets.length; i++) p.labelSetId(d.labelSets[i] as LabelSet);
   d.tries.forEach((t, i) => {
-    if (t) p.tries[i] = StackTrie.fromColumns(d.valueTypes.length, t.size, t.parent, t.frame, t.self);
+    if (t) p.tries[i] = StackTrie.fromColumns(d.valueTypes.length, t.size, t.parent, t.frame, t.self, t.derived);
   });
   p.invalidate();
   return p;

@@ -9,6 +9,14 @@ export interface TrieColumns {
   readonly self: Float64Array;
 }
 
+/** The totals and child lists of a trie, computed from its columns. */
+export interface TrieDerived {
+  total?: Float64Array;
+  firstChild?: Int32Array;
+  nextSibling?: Int32Array;
+  byFrame?: boolean;
+}
+
 /**
  * A prefix tree of call stacks, stored column-wise in typed arrays.
  *
@@ -63,6 +71,7 @@ export class StackTrie {
     parent: Int32Array,
     frame: Int32Array,
     self: Float64Array,
+    derived: TrieDerived = {},
   ): StackTrie {
     const t = new StackTrie(nTypes, 16);
     t.parent = parent;
@@ -70,7 +79,23 @@ export class StackTrie {
     t.self = self;
     t.size = size;
     t.indexed = false;
+    if (derived.total) {
+      t.totalValues = derived.total;
+      t.totalsValid = true;
+    }
+    if (derived.firstChild && derived.nextSibling)
+      t.childLists = { first: derived.firstChild, next: derived.nextSibling, byFrame: derived.byFrame };
     return t;
+  }
+
+  /** What is computed from the columns, when it is (to hand the trie to another thread with it). */
+  get derived(): TrieDerived {
+    return {
+      total: this.totalsValid ? this.totalValues : undefined,
+      firstChild: this.childLists?.first,
+      nextSibling: this.childLists?.next,
+      byFrame: this.childLists?.byFrame,
+    };
   }
 
   private static slot(parent: number, frame: number): number {
@@ -128,8 +153,9 @@ export class StackTrie {
     this.indexed = false;
     this.totalsValid = false;
     if (node >= lists.first.length) {
-      lists.first = growInt32(lists.first, node + 1);
-      lists.next = growInt32(lists.next, node + 1);
+      // As long as the columns: room reserve()d is not copied again.
+      lists.first = growInt32(lists.first, this.parent.length);
+      lists.next = growInt32(lists.next, this.parent.length);
     }
     lists.first[node] = -1;
     lists.next[node] = lists.first[parent] as number;

@@ -18,7 +18,7 @@
 //   value type (varints when header.timeline.kind is 1, float64 LE when 2): the
 //   sum of the samples of that stack in that bucket, buckets being
 //   header.timeline.step ms long from header.timeline.start.
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { LabelSet, Profile, ProfileMetadata, ValueType } from '../model/profile.js';
 import { Profile as ProfileClass } from '../model/profile.js';
@@ -42,6 +42,22 @@ const TIMELINE_BUCKETS = 200;
 
 /** The base64 text to put after EMBED_MARKER. */
 export function embedProfile(profile: Profile): string {
+  return gzipSync(embedBytes(profile), { level: 6 }).toString('base64');
+}
+
+/**
+ * embedProfile() with the compression on libuv's thread pool, so that the
+ * caller draws the graph meanwhile (the profile's bytes are taken at once).
+ */
+export function embedProfileAsync(profile: Profile): Promise<string> {
+  const bytes = embedBytes(profile);
+  return new Promise((resolve, reject) =>
+    gzip(bytes, { level: 6 }, (e, out) => (e ? reject(e) : resolve(out.toString('base64')))),
+  );
+}
+
+/** The embedded profile before compression. */
+function embedBytes(profile: Profile): Buffer {
   const strings: string[] = [];
   const ids = new Map<string, number>();
   const str = (s: string) => {
@@ -85,7 +101,7 @@ export function embedProfile(profile: Profile): string {
   const json = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(json.length, 0);
-  return gzipSync(Buffer.concat([length, json, ...blobs]), { level: 6 }).toString('base64');
+  return Buffer.concat([length, json, ...blobs]);
 }
 
 /** The embedded profile's base64 in a file's bytes, or undefined when it has none. */

@@ -61,6 +61,29 @@ export function svgGraphWidth(width: number = SVG_DEFAULTS.width): number {
 }
 
 export function renderSvg(layout: FlameLayout, o: SvgOptions): string {
+  return drawSvg(layout, o, o.embed === false ? undefined : embedProfile(layout.profile));
+}
+
+/** Where the profile goes in an SVG drawn before its compression is done. */
+const PENDING = '\u0001pending profile\u0001';
+
+/**
+ * renderSvg() with the profile inside from `embedded` (embedProfileAsync(),
+ * started before the layout): it is compressed on libuv's thread pool while
+ * the graph is laid out and drawn.
+ */
+export async function renderSvgEmbedding(
+  layout: FlameLayout,
+  o: SvgOptions,
+  embedded: Promise<string>,
+): Promise<string> {
+  const svg = drawSvg(layout, o, PENDING);
+  const at = svg.indexOf(PENDING);
+  return svg.slice(0, at) + (await embedded) + svg.slice(at + PENDING.length);
+}
+
+/** The SVG, with `embedded` (the text after EMBED_MARKER) inside unless undefined. */
+function drawSvg(layout: FlameLayout, o: SvgOptions, embedded: string | undefined): string {
   const width = o.width ?? SVG_DEFAULTS.width;
   const frameHeight = o.frameHeight ?? SVG_DEFAULTS.frameHeight;
   const fontSize = o.fontSize ?? SVG_DEFAULTS.fontSize;
@@ -88,10 +111,10 @@ export function renderSvg(layout: FlameLayout, o: SvgOptions): string {
     '<?xml version="1.0" standalone="no"?>\n',
     '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n',
     `<svg version="1.1" width="${width}" height="${height}" onload="init(evt)" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">\n`,
-    o.embed === false
+    embedded === undefined
       ? '<!-- Flame graph by pyro. -->\n'
       : '<!-- Flame graph by pyro. The profile is inside (metadata below): `pyro top THIS.svg` reads it. -->\n' +
-          `<metadata id="pyro-profile">${EMBED_MARKER}${embedProfile(layout.profile)}</metadata>\n`,
+          `<metadata id="pyro-profile">${EMBED_MARKER}${embedded}</metadata>\n`,
     '<defs><linearGradient id="background" y1="0" y2="1" x1="0" x2="0">',
     `<stop stop-color="${bg1}" offset="5%"/><stop stop-color="${bg2}" offset="95%"/></linearGradient></defs>\n`,
     '<style type="text/css">\n',
