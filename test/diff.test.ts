@@ -102,6 +102,32 @@ describe('folded-diff of sorted folded files, merged line by line', () => {
     expect(wrote).toBe(false);
   });
 
+  it('takes the profiles path for names that are not UTF-8, for an output that is an input, and checks its flags first', () => {
+    const dir = tempDir();
+    const b = join(dir, 'b.folded');
+    const n = join(dir, 'n.folded');
+    writeFileSync(b, Buffer.from('main;\xe8 1\nmain;\xe9 2\n', 'latin1'));
+    writeFileSync(n, Buffer.from('main;\xe9 5\n', 'latin1'));
+    const r = pyro(['diff', b, n, '--to', 'folded-diff']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('main;\ufffd 3 5\n');
+    // Written over its base: the base is read whole first (about 9 MB, more than one read).
+    const lines = Array.from(
+      { length: 200000 },
+      (_, i) => `main;work${String(i).padStart(6, '0')};leaf_of_some_length 1`,
+    );
+    writeFileSync(b, `${lines.join('\n')}\n`);
+    writeFileSync(n, `${lines.map((l) => l.replace(/ 1$/, ' 2')).join('\n')}\n`);
+    const over = pyro(['diff', b, n, '--to', 'folded-diff', '-o', b]);
+    expect(over.status, over.stderr).toBe(0);
+    const out = readFileSync(b, 'utf8').split('\n').filter(Boolean);
+    expect(out).toHaveLength(200000);
+    expect(out.every((l) => l.endsWith(' 1 2'))).toBe(true);
+    const bad = pyro(['diff', n, n, '--to', 'folded-diff', '--confidence', '7']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--confidence 7/);
+  });
+
   it('warns of invalid lines as the folded reader does', () => {
     const dir = tempDir();
     const b = sortedFile(dir, 'b.folded', 'a;b 1\nbroken line\nc 2');

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { foldedLines } from '../src/core/formats/folded.js';
+import { foldedLines, parseFolded } from '../src/core/formats/folded.js';
+import { sourceFromBuffer } from '../src/core/io/source.js';
 import { corpus, pyro, readBytes, readFile } from './helpers.js';
 
 describe('folded reader', () => {
@@ -50,6 +51,16 @@ describe('folded reader', () => {
       );
       expect(got).toEqual(want);
     }
+  });
+
+  it('reads names of different bytes that decode alike (not UTF-8) as one frame', async () => {
+    const p = await readBytes('l1.folded', Buffer.from('main;\xe8 1\nmain;\xe9 2\nmain;\xe8;x 4\n', 'latin1'));
+    expect(foldedLines(p, 0)).toEqual(['main;\ufffd 3', 'main;\ufffd;x 4']);
+  });
+
+  it('refuses a last line longer than 4 MiB in one line, without a line break', async () => {
+    const source = await sourceFromBuffer('long.folded', `${'a'.repeat(5 << 20)} 1`);
+    await expect(parseFolded(source)).rejects.toThrow(/longer than 4 MiB/);
   });
 
   it('aggregates stacks and keeps fractional counts', async () => {

@@ -249,6 +249,13 @@ describe('StackTrie', () => {
     const mapArb = fc.oneof(
       fc.shuffledSubarray([0, 1, 2, 3, 4, 5, 6, 7], { minLength: 6, maxLength: 6 }),
       fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 6, maxLength: 6 }),
+      // Frame ids far beyond 2^21 (a merge of millions of names), up to the largest Int32.
+      fc
+        .tuple(
+          fc.shuffledSubarray([0, 1, 2, 3, 4, 5, 6, 7], { minLength: 6, maxLength: 6 }),
+          fc.constantFrom(3e6, 2 ** 31 - 8),
+        )
+        .map(([m, base]) => m.map((f) => f + base)),
     );
     fc.assert(
       fc.property(side, side, mapArb, mapArb, (sa, sb, ma, mb) => {

@@ -97,11 +97,11 @@ export default class Diff extends PyroCommand {
     if (baseInputs.length === 0 || newInputs.length === 0) {
       throw new PyroError('pyro diff needs a base and a new side: pyro diff BASE NEW', 2);
     }
-    if (flags.to === 'folded-diff' && (await this.sortedFoldedDiff(baseInputs, newInputs, flags))) return undefined;
     const rules = (flags['fail-on'] ?? []).map(parseGateRule);
     const confidence = Number(flags.confidence);
     if (!(confidence > 0 && confidence < 1))
       throw new PyroError(`--confidence ${flags.confidence}: expected a number between 0 and 1`, 2);
+    if (flags.to === 'folded-diff' && (await this.sortedFoldedDiff(baseInputs, newInputs, flags))) return undefined;
     // Several inputs a side, or a store selector a side with several stored profiles: each run read
     // alone too, for the test of each change over the runs.
     const stored = flags.absolute ? undefined : await this.storedRuns(baseInputs, newInputs, flags);
@@ -187,6 +187,13 @@ export default class Diff extends PyroCommand {
     const file = (f: string | undefined) =>
       f !== undefined && f !== '-' && statSync(f, { throwIfNoEntry: false })?.isFile();
     if (baseInputs.length !== 1 || newInputs.length !== 1 || !file(baseInputs[0]) || !file(newInputs[0])) return false;
+    // The inputs are read while the output is written: an output that is an input goes the other way.
+    const out = flags.output ? statSync(flags.output as string, { throwIfNoEntry: false }) : undefined;
+    const same = (f: string) => {
+      const st = statSync(f);
+      return out !== undefined && st.dev === out.dev && st.ino === out.ino;
+    };
+    if (same(baseInputs[0] as string) || same(newInputs[0] as string)) return false;
     if (
       this.jsonEnabled() ||
       hasFilters(filterOptions(flags)) ||

@@ -3,6 +3,7 @@
 // chunks of bytes for output of any size: from the two sides merged in one
 // trie, or, for two folded files whose stacks are sorted, from the files
 // themselves merged line by line.
+import { isUtf8 } from 'node:buffer';
 import { PyroError } from '../errors.js';
 import { FoldedLine, invalidLines } from '../formats/folded.js';
 import { detectFormat } from '../formats/index.js';
@@ -114,7 +115,7 @@ export function foldedDiffChunks(d: Diff, o: FoldedDiffOptions = {}): Buffer[] {
  * trie, in the files' order: a first pass checks that each file is sorted and
  * sums it (for `normalize`), a second merges the two line by line and hands
  * the output to `write` as it is made. Undefined, with nothing written, when
- * an input is not folded stacks or not sorted: read the profiles instead.
+ * an input is not folded stacks, not sorted, or not UTF-8: read the profiles instead.
  * Returns the readers' warnings (invalid lines skipped).
  */
 export async function foldedDiffOfSortedFiles(
@@ -210,8 +211,11 @@ async function scanSorted(
   inputFormat: string | undefined,
 ): Promise<{ total: number; warning: string | undefined } | undefined> {
   const source = await openSource(path);
-  if ((inputFormat ?? detectFormat(source).id) !== 'folded') return undefined;
   const lines = new LineCursor(source);
+  if ((inputFormat ?? detectFormat(source).id) !== 'folded') {
+    await lines.close();
+    return undefined;
+  }
   const line = new FoldedLine();
   let prev = Buffer.allocUnsafe(4096);
   let prevLen = -1;
@@ -230,7 +234,8 @@ async function scanSorted(
       valid++;
       const { start, stackEnd } = line;
       const c = prevLen < 0 ? 1 : buf.compare(prev, 0, prevLen, start, stackEnd);
-      if (c < 0) {
+      // Names that are not UTF-8 are decoded (to U+FFFD) when read into profiles: that path prints them alike.
+      if (c < 0 || (c > 0 && !isUtf8(buf.subarray(start, stackEnd)))) {
         await lines.close();
         return undefined;
       }

@@ -79,6 +79,7 @@ export async function parseFolded(source: Source): Promise<Profile> {
         hash = FNV_START;
         const parent = path[depth] as number;
         let node = -1;
+        if (names.aliased) sorted = false;
         if (sorted) {
           const top = highest[depth] as number;
           if (top === -1 || (top >= 0 && names.compare(top, buf, from, i, 59) < 0)) {

@@ -84,6 +84,7 @@ export class LineCursor {
     for (;;) {
       const r = await this.chunks.next();
       if (r.done) {
+        if (carry && carry.length > MAX_LINE_BYTES) tooLong(this.source, this.lineNo + 1);
         this.ended = true;
         this.chunk = EMPTY;
         this.pos = 0;

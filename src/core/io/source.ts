@@ -233,6 +233,9 @@ function replay(first: Buffer | undefined, rest: AsyncIterator<Buffer>): AsyncIt
       }
       return rest.next();
     },
+    async return() {
+      return (await rest.return?.()) ?? { done: true, value: undefined };
+    },
   };
 }
 

@@ -15,6 +15,8 @@ export class ByteFrameInterner {
 
   /** The key number of the name last interned (for compare()). */
   lastKey = -1;
+  /** Whether two different byte strings have been given one frame (their keys do not order the frames). */
+  aliased = false;
 
   /** The frame of the name buf[start, end); `hash`: its hashBytes(), when the caller computed it on the way. */
   intern(buf: Buffer, start: number, end: number, hash?: number): number {
@@ -26,7 +28,10 @@ export class ByteFrameInterner {
     const added = this.keys.add(buf, start, end);
     this.lastKey = added;
     if (added >= this.frameOf.length) this.frameOf = growInt32(this.frameOf, added + 1);
+    const known = this.frames.size;
     const frame = this.frames.internName(buf.toString('utf8', start, end));
+    // Different bytes, one name (invalid UTF-8 decodes to U+FFFD).
+    if (frame < known) this.aliased = true;
     this.frameOf[added] = frame;
     return frame;
   }

@@ -424,7 +424,13 @@ export class StackTrie {
     bFrames: ArrayLike<number>,
     bValues: ArrayLike<number>,
   ): void {
-    if (this.size !== 1 || !injective(aFrames) || !injective(bFrames)) {
+    if (
+      this.size !== 1 ||
+      !injective(aFrames) ||
+      !injective(bFrames) ||
+      !SortedChildren.fits(a, aFrames) ||
+      !SortedChildren.fits(b, bFrames)
+    ) {
       this.mergeFrom(a, aFrames, aValues);
       this.mergeFrom(b, bFrames, bValues);
       return;
@@ -464,8 +470,8 @@ export class StackTrie {
       let i = 0;
       let j = 0;
       while (i < countA || j < countB) {
-        const fa = i < countA ? kidsA.frame(i) : 0x7fffffff;
-        const fb = j < countB ? kidsB.frame(j) : 0x7fffffff;
+        const fa = i < countA ? kidsA.frame(i) : Number.POSITIVE_INFINITY;
+        const fb = j < countB ? kidsB.frame(j) : Number.POSITIVE_INFINITY;
         const child = size++;
         parent[child] = node;
         frame[child] = Math.min(fa, fb);
@@ -541,13 +547,23 @@ function injective(frameMap: ArrayLike<number> | undefined): boolean {
  * and allocates nothing per node.
  */
 class SortedChildren {
-  /** frame * 2^32 + node, ascending: a native sort of numbers orders them by frame. */
+  /** frame * trie.size + node, ascending: a native sort of numbers orders them by frame. */
   private keys = new Float64Array(64);
+  private readonly stride: number;
 
   constructor(
     private readonly trie: StackTrie,
     private readonly frameMap: ArrayLike<number>,
-  ) {}
+  ) {
+    this.stride = trie.size;
+  }
+
+  /** Whether every key of `trie` under `frameMap` is an exact float64 integer. */
+  static fits(trie: StackTrie, frameMap: ArrayLike<number>): boolean {
+    let max = 0;
+    for (let i = 0; i < frameMap.length; i++) max = Math.max(max, frameMap[i] as number);
+    return (max + 1) * trie.size <= Number.MAX_SAFE_INTEGER;
+  }
 
   /** Sorts the children of `node`; returns how many there are. */
   of(node: number): number {
@@ -556,7 +572,7 @@ class SortedChildren {
     let n = 0;
     for (let c = firstChild[node] as number; c >= 0; c = nextSibling[c] as number) {
       if (n === this.keys.length) this.keys = growFloat64(this.keys, n + 1);
-      this.keys[n++] = (map[frame[c] as number] as number) * 4294967296 + c;
+      this.keys[n++] = (map[frame[c] as number] as number) * this.stride + c;
     }
     const keys = this.keys;
     if (n > 24) keys.subarray(0, n).sort();
@@ -576,11 +592,13 @@ class SortedChildren {
 
   /** The mapped frame of the i-th child. */
   frame(i: number): number {
-    return Math.floor((this.keys[i] as number) / 4294967296);
+    // % is exact on integers, and so is dividing the exact multiple left.
+    const key = this.keys[i] as number;
+    return (key - (key % this.stride)) / this.stride;
   }
 
   /** The node of the i-th child. */
   node(i: number): number {
-    return (this.keys[i] as number) % 4294967296;
+    return (this.keys[i] as number) % this.stride;
   }
 }
