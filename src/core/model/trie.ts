@@ -456,8 +456,10 @@ export class StackTrie {
     stack[top++] = 0;
     let size = 1;
     // Each node's children are appended together, by frame: the child lists come for free, in that order.
-    const first = new Int32Array(room).fill(-1);
-    const next = new Int32Array(room).fill(-1);
+    // Each node's entries are written when it is made (memory past the last node is never touched).
+    const first = new Int32Array(room);
+    const next = new Int32Array(room);
+    first[0] = -1;
     const kidsA = new SortedChildren(a, aFrames);
     const kidsB = new SortedChildren(b, bFrames);
     while (top > 0) {
@@ -475,6 +477,8 @@ export class StackTrie {
         const child = size++;
         parent[child] = node;
         frame[child] = Math.min(fa, fb);
+        first[child] = -1;
+        next[child] = -1;
         const ta = fa <= fb ? kidsA.node(i++) : -1;
         const tb = fb <= fa ? kidsB.node(j++) : -1;
         if (ta >= 0) add(child, a, ta, aValues);

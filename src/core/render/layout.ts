@@ -47,17 +47,13 @@ export function layoutFlame(profile: Profile, options: FlameLayoutOptions): Flam
   const rank = nameRanks(profile.frames);
   const { firstChild, nextSibling, frame } = trie;
 
-  // Frames with a value in each subtree, to count what a narrow frame takes with it (children come after parents).
-  const subtree = new Int32Array(trie.size);
-  for (let n = trie.size - 1; n > 0; n--) {
-    if ((totals[n * k + v] as number) !== 0) subtree[n] += 1;
-    subtree[trie.parent[n] as number] += subtree[n] as number;
-  }
+  // Every frame with a value is drawn or inside a narrow frame left out: what is left out is the rest.
+  let valued = 0;
+  for (let n = 1; n < trie.size; n++) if ((totals[n * k + v] as number) !== 0) valued++;
 
   // Sized for what is drawn, which is often far fewer frames than the trie has.
   const rects = new Rects();
   rects.width[0] = total;
-  let omitted = 0;
 
   // Depth first with an explicit stack of rectangles; each one's children are sorted, then pushed in reverse.
   const stack: number[] = [0];
@@ -77,13 +73,12 @@ export function layoutFlame(profile: Profile, options: FlameLayoutOptions): Flam
     const first = rects.count;
     for (const c of kids) {
       const w = totals[c * k + v] as number;
-      if (w < min) omitted += subtree[c] as number;
-      else rects.add(c, r, d, x, w);
+      if (w >= min) rects.add(c, r, d, x, w);
       x += w;
     }
     for (let i = rects.count - 1; i >= first; i--) stack.push(i);
   }
-  return rects.finish(profile, trie, v, omitted);
+  return rects.finish(profile, trie, v, valued - (rects.count - 1));
 }
 
 /** The name of a rectangle's frame ("all" for the root). */
