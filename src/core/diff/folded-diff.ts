@@ -165,7 +165,8 @@ export async function foldedDiffOfSortedFiles(
     }
     sums[side] = (sums[side] as number) + count;
     s.taken();
-    for (const chunk of writer.take()) await write(chunk);
+    // Most lines fill no chunk: only a full one is handed over.
+    if (writer.chunks.length > 0) for (const chunk of writer.take()) await write(chunk);
   }
   flush();
   for (const chunk of writer.finish()) await write(chunk);

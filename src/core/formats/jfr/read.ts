@@ -58,14 +58,7 @@ class Sink implements JfrSink {
   sampleCount = 0;
   missingStacks = 0;
   missingFrames = 0;
-  time?: (
-    labelSet: number,
-    node: number,
-    ms: number,
-    countColumn: number,
-    amountColumn: number,
-    amount: number,
-  ) => void;
+  time?: JfrSink['time'];
   readonly times: EventTimes | undefined;
   private readonly labels = new Map<string, number>();
 
