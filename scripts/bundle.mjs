@@ -33,6 +33,26 @@ writeFileSync(
   text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
 );
 rmSync(`${outfile}.cache`, { force: true });
+// The scripts of worker threads (pyro diff reads or sums its sides on two cores): each with only
+// what its job needs, so that a thread starts in a fraction of the CLI's time.
+for (const [entry, name] of [
+  [join('src', 'core', 'read-worker.ts'), 'read-worker.cjs'],
+  [join('src', 'core', 'diff', 'sum-worker.ts'), 'sum-worker.cjs'],
+]) {
+  await build({
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: join(root, 'dist', name),
+    external: ['better-sqlite3'],
+    charset: 'ascii',
+    define: { 'import.meta.url': '__pyroUrl' },
+    banner: { js: "const __pyroUrl = require('node:url').pathToFileURL(__filename).href;" },
+    logLevel: 'warning',
+  });
+}
 // The node profiler's preload runs inside the recorded program: a file of its own, beside the bundle.
 copyFileSync(join(root, 'src', 'core', 'record', 'node-preload.cjs'), join(root, 'dist', 'node-preload.cjs'));
 // The HTML viewer's browser code (src/viewer/), which src/core/render/html.ts inlines into every HTML flamegraph.

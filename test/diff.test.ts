@@ -1,12 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { type DiffRow, diffProfiles, diffTable, normalizeName } from '../src/core/diff/diff.js';
 import { foldedDiffChunks, foldedDiffOfSortedFiles } from '../src/core/diff/folded-diff.js';
+import { addRangeSums, type FunctionSums, splitFiles, sumFoldedRanges } from '../src/core/diff/folded-sums.js';
 import { tQuantile, welch } from '../src/core/diff/stats.js';
+import { foldedLines, parseFoldedColumns } from '../src/core/formats/folded.js';
+import { sourceFromBuffer } from '../src/core/io/source.js';
+import { functionValues } from '../src/core/report/top.js';
 import { corpus, pyro, ROOT, readBytes, readFile, requirePeer, tempDir } from './helpers.js';
 
 const DIFF = (f: string) => corpus('diff-folded', f);
@@ -140,7 +145,7 @@ describe('folded-diff of sorted folded files, merged line by line', () => {
 });
 
 describe('the diff table', () => {
-  it('is the same when the two sides are read at once, the base on a worker thread (inputs of 16 MB or more)', async () => {
+  it('is the same when the two sides are summed on two threads, or read on two (inputs of 16 MB or more)', async () => {
     const dir = tempDir();
     // Two sides of about 9 MB each, deep enough to carry totals and child lists back from the thread.
     const side = (seed: number, name: string) => {
@@ -165,6 +170,87 @@ describe('the diff table', () => {
     const got = JSON.parse(r.stdout) as typeof want;
     expect(got.rows.length).toBe(want.rows.length);
     expect(got.rows.map((x) => [x.name, x.base, x.new])).toEqual(want.rows.map((x) => [x.name, x.base, x.new]));
+    // With --value, each side is read into a profile, the base on a worker thread: the same table.
+    const read = pyro(['diff', base, next, '--json', '--limit', '0', '--value', 'samples']);
+    expect(read.status, read.stderr).toBe(0);
+    expect((JSON.parse(read.stdout) as typeof want).rows).toEqual(got.rows);
+  });
+
+  it('sums folded files cut into ranges at line starts to what their tries give, invalid lines numbered in the whole file', async () => {
+    const names = ['f', 'f1', 'g', 'main', 'x;y'];
+    const line = fc.oneof(
+      {
+        weight: 8,
+        arbitrary: fc
+          .tuple(
+            fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 7 }),
+            fc.integer({ min: 0, max: 50 }),
+            fc.boolean(),
+          )
+          .map(([fs, n, half]) => `${fs.join(';')} ${half ? n + 0.5 : n}`),
+      },
+      { weight: 1, arbitrary: fc.constantFrom('', '  ', 'not a line', 'main;f', 'main;f x') },
+    );
+    const dir = tempDir();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(line, { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        async (lines, parts, crlf) => {
+          fc.pre(lines.some((l) => /\d$/.test(l) && l.includes(' ')));
+          const path = join(dir, 'side.folded');
+          writeFileSync(path, lines.join(crlf ? '\r\n' : '\n'));
+          const ranges = splitFiles([path], [statSync(path).size], parts).flat();
+          // Whole lines, in order, covering the file.
+          expect(ranges.map((r) => r.start)).toEqual([0, ...ranges.slice(0, -1).map((r) => r.end)]);
+          const { sums, warnings } = addRangeSums([path], (await sumFoldedRanges(ranges)).reverse());
+          const profile = await readFile(path);
+          const fv = functionValues(profile, 0);
+          const want = new Map<string, [number, number]>();
+          for (let id = 0; id < profile.strings.size; id++)
+            if (fv.seen[id]) want.set(profile.strings.get(id), [fv.self[id] as number, fv.total[id] as number]);
+          const s = sums[0] as FunctionSums;
+          const got = new Map(s.names.map((n, i) => [n, [s.self[i] as number, s.total[i] as number]]));
+          expect(got).toEqual(want);
+          expect(s.whole).toBe(profile.trie().columnTotal(0));
+          expect(warnings).toEqual(profile.warnings);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('reads two folded files in step into one trie of a column per side, sorted or not', async () => {
+    const stack = fc
+      .tuple(
+        fc.array(fc.constantFrom('f', 'f1', 'g', 'main'), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 9 }),
+      )
+      .map(([fs, n]) => `${fs.join(';')} ${n}`);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(stack, { maxLength: 40 }),
+        fc.array(stack, { maxLength: 40 }),
+        fc.boolean(),
+        async (a, b, sort) => {
+          fc.pre(a.length + b.length > 0);
+          const [ta, tb] = [a, b].map((l) => `${(sort ? sortedLines(l.join('\n')) : l).join('\n')}\n`);
+          const { profile, warnings } = await parseFoldedColumns(
+            [await sourceFromBuffer('a', ta as string), await sourceFromBuffer('b', tb as string)],
+            ['width', 'base', 'new'].map((type) => ({ type, unit: 'count' })),
+            [1, 2],
+          );
+          expect(warnings).toEqual([]);
+          const alone = async (t: string) => (t.trim() ? foldedLines(await readBytes('x.folded', t), 0) : []);
+          const column = (c: number) => foldedLines(profile, c).filter((l) => !/ 0$/.test(l));
+          expect(column(1)).toEqual(await alone(ta as string));
+          expect(column(2)).toEqual(await alone(tb as string));
+          expect(column(0)).toEqual([]);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 
   /** Per function over folded lines: self and total (a stack counted once per function). */
@@ -279,6 +365,17 @@ describe('the differential flamegraph', () => {
     const gone = find('0x234f2abc');
     expect(gone?.title).toBe('0x234f2abc (base 1.54%, new 0.00%, -1.54 points)');
     expect((gone?.rgb[2] ?? 0) > (gone?.rgb[0] ?? 0)).toBe(true);
+    // Plain folded files are read in step into one trie; others (here gzipped) as two profiles merged: one graph.
+    const dir = tempDir();
+    const gz = (f: string) => {
+      const path = join(dir, `${f}.gz`);
+      writeFileSync(path, gzipSync(readFileSync(DIFF(f))));
+      return path;
+    };
+    const merged = join(dir, 'merged.svg');
+    expect(pyro(['diff', gz('before.txt'), gz('after.txt'), '-o', merged]).status).toBe(0);
+    const drawn = (text: string) => text.slice(text.indexOf('<g id="frames">'));
+    expect(drawn(readFileSync(merged, 'utf8'))).toBe(drawn(svg));
   });
 
   it('writes the differential page: the graph with the table beside it, working in a browser, read back by pyro', async () => {
@@ -289,9 +386,18 @@ describe('the differential flamegraph', () => {
     const html = readFileSync(page, 'utf8');
     expect(html).toMatch(/<svg [^>]*>/);
     expect(html).toMatch(/<td class="name">__fget_light_\[k\] <b>new<\/b><\/td>/);
-    // The page carries the diff's profile: base and new columns (with the width drawn).
-    const info = JSON.parse(pyro(['info', page, '--json']).stdout) as { valueTypes: { type: string }[] }[];
-    expect(info[0]?.valueTypes.map((v) => v.type)).toEqual(['width', 'base', 'new']);
+    // The page carries the diff's profile: the base and new values as read (the widths are drawn from them).
+    const info = JSON.parse(pyro(['info', page, '--json']).stdout) as {
+      format: string;
+      valueTypes: { type: string; total: number }[];
+    }[];
+    expect(info[0]?.format).toBe('diff');
+    expect(info[0]?.valueTypes.map((v) => v.type)).toEqual(['base', 'new']);
+    const sum = (file: string) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .reduce((n, l) => n + (Number(l.split(' ').pop()) || 0), 0);
+    expect(info[0]?.valueTypes.map((v) => v.total)).toEqual([sum(DIFF('before.txt')), sum(DIFF('after.txt'))]);
     if (!requirePeer('chromium')) return;
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });

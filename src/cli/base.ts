@@ -1,8 +1,12 @@
 import { statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { SingleBar } from 'cli-progress';
+import type { FileRange, FunctionSums } from '../core/diff/folded-sums.js';
+import { sumFoldedFiles } from '../core/diff/folded-sums.js';
+import { sumInWorker } from '../core/diff/sum-worker.js';
 import { EXIT, PyroError } from '../core/errors.js';
 import type { ProfileFormat } from '../core/formats/types.js';
 import { type LoadOptions, loadProfile } from '../core/input.js';
@@ -13,8 +17,8 @@ import { writerFor } from '../core/output.js';
 import { loadInWorker } from '../core/read-worker.js';
 import { filterOptions, loadOptions } from './flags.js';
 
-/** The file this code runs from: in the CLI, the bundle, which a reading thread runs too. */
-const BUNDLE = fileURLToPath(import.meta.url);
+/** The directory of the CLI's bundle, and of the scripts of its worker threads, bundled beside it. */
+const DIST = dirname(fileURLToPath(import.meta.url));
 
 export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 error (bad input, missing file), 2 usage error.';
 
@@ -118,9 +122,26 @@ export abstract class PyroCommand extends Command {
     }
     const options = loadOptions(flags);
     const loaded = await Promise.all(
-      groups.map((g, i) => (i < groups.length - 1 ? loadInWorker(BUNDLE, g, options) : loadProfile(g, options))),
+      groups.map((g, i) =>
+        i < groups.length - 1 ? loadInWorker(join(DIST, 'read-worker.cjs'), g, options) : loadProfile(g, options),
+      ),
     );
     return loaded.map((p) => this.filtered(p, flags));
+  }
+
+  /**
+   * Per function, the sums of plain folded files (see sumFoldedFiles), on two
+   * threads when they are 16 MB or more together; their warnings printed.
+   */
+  protected async sumFolded(paths: string[]): Promise<FunctionSums[]> {
+    const size = paths.reduce((n, f) => n + statSync(f).size, 0);
+    const elsewhere =
+      size >= 16e6
+        ? (ranges: FileRange[], claim: Int32Array) => sumInWorker(join(DIST, 'sum-worker.cjs'), ranges, claim)
+        : undefined;
+    const { sums, warnings } = await sumFoldedFiles(paths, elsewhere);
+    for (const w of warnings) process.stderr.write(`pyro: warning: ${w}\n`);
+    return sums;
   }
 
   /** Prints a profile's reader warnings on stderr. */

@@ -7,20 +7,27 @@ import {
   addIntervals,
   type DiffRow,
   type DiffTable,
+  diffOfColumns,
   diffProfiles,
   diffTable,
+  diffTableOfSums,
   functionShares,
   type GateOffence,
   gateOffences,
+  type Diff as ProfileDiff,
   parseGateRule,
 } from '../core/diff/diff.js';
 import { foldedDiffChunks, foldedDiffOfSortedFiles } from '../core/diff/folded-diff.js';
-import { renderDiffHtml, renderDiffSvg } from '../core/diff/graph.js';
+import type { FunctionSums } from '../core/diff/folded-sums.js';
+import { renderDiffHtml, renderDiffSvg, startDiffGraph } from '../core/diff/graph.js';
 import { EXIT, PyroError } from '../core/errors.js';
+import { parseFoldedColumns } from '../core/formats/folded.js';
+import { plainFileFormat } from '../core/formats/index.js';
 import { loadStoredRuns } from '../core/input.js';
+import { openSource } from '../core/io/source.js';
 import { hasFilters } from '../core/model/filter.js';
 import { mergeProfiles } from '../core/model/merge.js';
-import type { Profile } from '../core/model/profile.js';
+import { type Profile, SAMPLES } from '../core/model/profile.js';
 import { svgGraphWidth } from '../core/render/svg.js';
 import { formatValue } from '../core/units.js';
 
@@ -102,51 +109,60 @@ export default class Diff extends PyroCommand {
     if (!(confidence > 0 && confidence < 1))
       throw new PyroError(`--confidence ${flags.confidence}: expected a number between 0 and 1`, 2);
     if (flags.to === 'folded-diff' && (await this.sortedFoldedDiff(baseInputs, newInputs, flags))) return undefined;
-    // Several inputs a side, or a store selector a side with several stored profiles: each run read
-    // alone too, for the test of each change over the runs.
-    const stored = flags.absolute ? undefined : await this.storedRuns(baseInputs, newInputs, flags);
-    const repeated = stored !== undefined || (baseInputs.length >= 2 && newInputs.length >= 2 && !flags.absolute);
-    let baseRuns: Profile[];
-    let newRuns: Profile[];
-    if (stored) [baseRuns, newRuns] = stored;
-    else {
-      // Each run alone when there are several a side (for the test), one after another; else each side at once.
-      const groups = repeated ? [...baseInputs, ...newInputs].map((i) => [i]) : [baseInputs, newInputs];
-      const read = await this.readGroups(groups, flags, !repeated);
-      baseRuns = repeated ? read.slice(0, baseInputs.length) : [read[0] as Profile];
-      newRuns = repeated ? read.slice(baseInputs.length) : [read[1] as Profile];
-    }
-    const base = mergeProfiles(baseRuns);
-    const next = mergeProfiles(newRuns);
-    const d = diffProfiles(base, next, {
-      value: flags.value,
-      stripHex: flags['strip-hex'],
-      ignoreLines: flags['ignore-lines'],
-    });
-    if (flags.to === 'folded-diff') {
-      await this.writeChunks(foldedDiffChunks(d, { normalize: flags.normalize }), flags.output);
-      // The table only for --json: it reads both sides once more.
-      return this.jsonEnabled() ? { ...diffTable(d, { limit: 0 }), failed: [] } : undefined;
-    }
     const sort = flags.sort as 'self' | 'total';
-    const all = diffTable(d, { absolute: flags.absolute, sort, limit: 0 });
-    const names = { stripHex: flags['strip-hex'], ignoreLines: flags['ignore-lines'] };
-    if (repeated) {
-      const shares = (runs: typeof baseRuns) => runs.map((p) => functionShares(p, d.valueType, names));
-      addIntervals(all.rows, shares(baseRuns), shares(newRuns), confidence);
-    } else if (rules.length > 0 && !this.jsonEnabled()) {
+    const graph = flags.output && /\.(svg|html?)$/i.test(flags.output) ? flags.output : undefined;
+    let all = graph || flags.to ? undefined : await this.foldedTable(baseInputs, newInputs, flags);
+    let d = graph ? await this.foldedSides(baseInputs, newInputs, flags) : undefined;
+    let repeated = false;
+    const graphOptions = { negate: flags.negate, absolute: flags.absolute, minShare: 0.1 / svgGraphWidth() };
+    // Started before the table: the graph's embedded profile is compressed on other threads meanwhile.
+    let drawing = d && startDiffGraph(d, graphOptions);
+    if (d) all = diffTable(d, { absolute: flags.absolute, sort, limit: 0 });
+    else if (!all) {
+      // Several inputs a side, or a store selector a side with several stored profiles: each run read
+      // alone too, for the test of each change over the runs.
+      const stored = flags.absolute ? undefined : await this.storedRuns(baseInputs, newInputs, flags);
+      repeated = stored !== undefined || (baseInputs.length >= 2 && newInputs.length >= 2 && !flags.absolute);
+      let baseRuns: Profile[];
+      let newRuns: Profile[];
+      if (stored) [baseRuns, newRuns] = stored;
+      else {
+        // Each run alone when there are several a side (for the test), one after another; else each side at once.
+        const groups = repeated ? [...baseInputs, ...newInputs].map((i) => [i]) : [baseInputs, newInputs];
+        const read = await this.readGroups(groups, flags, !repeated);
+        baseRuns = repeated ? read.slice(0, baseInputs.length) : [read[0] as Profile];
+        newRuns = repeated ? read.slice(baseInputs.length) : [read[1] as Profile];
+      }
+      d = diffProfiles(mergeProfiles(baseRuns), mergeProfiles(newRuns), {
+        value: flags.value,
+        stripHex: flags['strip-hex'],
+        ignoreLines: flags['ignore-lines'],
+      });
+      if (flags.to === 'folded-diff') {
+        await this.writeChunks(foldedDiffChunks(d, { normalize: flags.normalize }), flags.output);
+        // The table only for --json: it reads both sides once more.
+        return this.jsonEnabled() ? { ...diffTable(d, { limit: 0 }), failed: [] } : undefined;
+      }
+      if (graph) drawing = startDiffGraph(d, graphOptions);
+      all = diffTable(d, { absolute: flags.absolute, sort, limit: 0 });
+      const names = { stripHex: flags['strip-hex'], ignoreLines: flags['ignore-lines'] };
+      if (repeated) {
+        const valueType = d.valueType;
+        const shares = (runs: Profile[]) => runs.map((p) => functionShares(p, valueType, names));
+        addIntervals(all.rows, shares(baseRuns), shares(newRuns), confidence);
+      }
+    }
+    if (!repeated && rules.length > 0 && !this.jsonEnabled()) {
       process.stderr.write(
         'pyro: one profile a side: noise cannot be told from change, so --fail-on uses its thresholds alone (give two runs or more a side with --base and --new for a test)\n',
       );
     }
     const failed = gateOffences(all.rows, rules, flags['min-samples']);
     const table = { ...all, rows: flags.limit > 0 ? all.rows.slice(0, flags.limit) : all.rows };
-    const graph = flags.output && /\.(svg|html?)$/i.test(flags.output) ? flags.output : undefined;
-    if (graph) {
-      const options = { negate: flags.negate, absolute: flags.absolute, minShare: 0.1 / svgGraphWidth() };
+    if (graph && drawing) {
       writeFileSync(
         graph,
-        graph.endsWith('.svg') ? await renderDiffSvg(d, options) : await renderDiffHtml(d, table, options),
+        graph.endsWith('.svg') ? await renderDiffSvg(drawing) : await renderDiffHtml(drawing, table),
       );
       process.stderr.write(`pyro: wrote ${graph}\n`);
     }
@@ -157,6 +173,63 @@ export default class Diff extends PyroCommand {
     }
     if (failed.length > 0) process.exitCode = EXIT.gate;
     return { ...table, failed };
+  }
+
+  /**
+   * The table of one plain folded file a side, from sums per function made
+   * without their tries (on two threads for large files); undefined when that
+   * does not apply: other inputs, filters, --value or name options.
+   */
+  private async foldedTable(
+    baseInputs: string[],
+    newInputs: string[],
+    flags: Record<string, unknown>,
+  ): Promise<DiffTable | undefined> {
+    const paths = await this.plainFoldedPair(baseInputs, newInputs, flags);
+    if (!paths) return undefined;
+    const [base, next] = (await this.sumFolded(paths)) as [FunctionSums, FunctionSums];
+    return diffTableOfSums(base, next, SAMPLES, {
+      absolute: flags.absolute as boolean,
+      sort: flags.sort as 'self' | 'total',
+      limit: 0,
+    });
+  }
+
+  /**
+   * One plain folded file a side read into one profile of three columns (for
+   * the differential graph: no merge of two tries); undefined when that does
+   * not apply (as foldedTable).
+   */
+  private async foldedSides(
+    baseInputs: string[],
+    newInputs: string[],
+    flags: Record<string, unknown>,
+  ): Promise<ProfileDiff | undefined> {
+    const paths = await this.plainFoldedPair(baseInputs, newInputs, flags);
+    if (!paths) return undefined;
+    const sources = await Promise.all(paths.map((p) => openSource(p)));
+    const { profile, warnings } = await parseFoldedColumns(
+      sources,
+      ['width', 'base', 'new'].map((type) => ({ type, unit: SAMPLES.unit })),
+      [1, 2],
+    );
+    for (const w of warnings) process.stderr.write(`pyro: warning: ${w}\n`);
+    return diffOfColumns(profile, SAMPLES);
+  }
+
+  /** The two paths when each side is one plain folded file and nothing asks for a profile's other paths. */
+  private async plainFoldedPair(
+    baseInputs: string[],
+    newInputs: string[],
+    flags: Record<string, unknown>,
+  ): Promise<[string, string] | undefined> {
+    if (baseInputs.length !== 1 || newInputs.length !== 1) return undefined;
+    if (hasFilters(filterOptions(flags)) || flags.value || flags['strip-hex'] || flags['ignore-lines'] || flags.url)
+      return undefined;
+    const paths: [string, string] = [baseInputs[0] as string, newInputs[0] as string];
+    const inputFormat = flags['input-format'] as string | undefined;
+    for (const p of paths) if ((await plainFileFormat(p, inputFormat)) !== 'folded') return undefined;
+    return paths;
   }
 
   /** When each side is one store selector with two stored profiles or more: the runs of each (filtered). */

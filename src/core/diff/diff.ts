@@ -7,6 +7,7 @@ import { resolveValue } from '../model/filter.js';
 import { Profile, type ValueType } from '../model/profile.js';
 import { nameRanks } from '../model/walk.js';
 import { functionValues } from '../report/top.js';
+import type { FunctionSums } from './folded-sums.js';
 import { type Change, welch } from './stats.js';
 
 export interface NameOptions {
@@ -34,6 +35,8 @@ export interface Diff {
   newTotal: number;
   /** The two sides in one trie over one frame table (names normalised): column 0 the base, 1 the new side. Built on first use. */
   readonly profile: Profile;
+  /** When the sides were read into one profile (diffOfColumns): it, column 0 free, 1 the base, 2 the new side. */
+  readonly sides?: Profile;
 }
 
 const HEX = /0x[0-9a-fA-F]+/g;
@@ -55,8 +58,7 @@ export function diffProfiles(base: Profile, next: Profile, o: DiffOptions = {}):
       `the new side has no ${vt.type} (${vt.unit}) values (it has ${next.valueTypes.map((t) => `${t.type}/${t.unit}`).join(', ')}); pick a common one with --value`,
     );
   }
-  let combined: Profile | undefined;
-  const d: Diff = {
+  return withProfile({
     base,
     next,
     baseValue: bv,
@@ -65,15 +67,45 @@ export function diffProfiles(base: Profile, next: Profile, o: DiffOptions = {}):
     names: { stripHex: o.stripHex, ignoreLines: o.ignoreLines },
     baseTotal: base.trie().columnTotal(bv),
     newTotal: next.trie().columnTotal(nv),
+  });
+}
+
+/** The diff with its `profile`, made on first use. */
+function withProfile(fields: Omit<Diff, 'profile'>): Diff {
+  let combined: Profile | undefined;
+  const unit = fields.valueType.unit;
+  const d: Diff = {
+    ...fields,
     get profile() {
       combined ??= combineSides(d, [
-        { type: 'base', unit: vt.unit },
-        { type: 'new', unit: vt.unit },
+        { type: 'base', unit },
+        { type: 'new', unit },
       ]);
       return combined;
     },
   };
   return d;
+}
+
+/**
+ * The diff of two sides read into one profile of three columns (by
+ * parseFoldedColumns): 0 free (for the differential graph's widths), 1 the
+ * base, 2 the new side, both of `valueType`.
+ */
+export function diffOfColumns(sides: Profile, valueType: ValueType): Diff {
+  // The profile is the diff's now (and what its graph embeds).
+  sides.format = 'diff';
+  return withProfile({
+    base: sides,
+    next: sides,
+    baseValue: 1,
+    newValue: 2,
+    valueType,
+    names: {},
+    baseTotal: sides.trie().columnTotal(1),
+    newTotal: sides.trie().columnTotal(2),
+    sides,
+  });
 }
 
 /**
@@ -189,27 +221,53 @@ export interface DiffTableOptions {
  * computed on each side's own trie: the sides are not merged.
  */
 export function diffTable(d: Diff, o: DiffTableOptions = {}): DiffTable {
-  const sort = o.sort ?? 'self';
   const ids = new Map<string, number>();
   const names: string[] = [];
   const baseKeys = functionKeys(d.base, d.names, ids, names);
   const newKeys = functionKeys(d.next, d.names, ids, names);
-  const b = functionValues(d.base, d.baseValue, baseKeys, names.length);
-  const n = functionValues(d.next, d.newValue, newKeys, names.length);
+  // The functions of each side's profile.
+  const sums = (p: Profile, value: number, keys: Int32Array, whole: number): FunctionSums => {
+    const { self, total, seen } = functionValues(p, value, keys, names.length);
+    const ids = names.map((_, id) => id).filter((id) => seen[id]);
+    return {
+      names: ids.map((id) => names[id] as string),
+      self: Float64Array.from(ids, (id) => self[id] as number),
+      total: Float64Array.from(ids, (id) => total[id] as number),
+      whole,
+    };
+  };
+  return diffTableOfSums(
+    sums(d.base, d.baseValue, baseKeys, d.baseTotal),
+    sums(d.next, d.newValue, newKeys, d.newTotal),
+    d.valueType,
+    o,
+  );
+}
+
+/** The table of functions by change from each side's sums per function. */
+export function diffTableOfSums(
+  base: FunctionSums,
+  next: FunctionSums,
+  valueType: ValueType,
+  o: DiffTableOptions = {},
+): DiffTable {
+  const sort = o.sort ?? 'self';
   const scale = (v: number, whole: number) => (o.absolute ? v : whole > 0 ? (100 * v) / whole : 0);
   const rows: DiffRow[] = [];
-  for (let id = 0; id < names.length; id++) {
-    if (!b.seen[id] && !n.seen[id]) continue;
-    const name = names[id] as string;
+  const newIds = new Map<string, number>();
+  next.names.forEach((name, id) => {
+    newIds.set(name, id);
+  });
+  const row = (name: string, b: number, n: number) => {
     const e = {
-      base: { self: b.self[id] as number, total: b.total[id] as number },
-      new: { self: n.self[id] as number, total: n.total[id] as number },
+      base: { self: b < 0 ? 0 : (base.self[b] as number), total: b < 0 ? 0 : (base.total[b] as number) },
+      new: { self: n < 0 ? 0 : (next.self[n] as number), total: n < 0 ? 0 : (next.total[n] as number) },
     };
-    if (e.base.total === 0 && e.new.total === 0) continue;
-    const selfBase = scale(e.base.self, d.baseTotal);
-    const selfNew = scale(e.new.self, d.newTotal);
-    const totalBase = scale(e.base.total, d.baseTotal);
-    const totalNew = scale(e.new.total, d.newTotal);
+    if (e.base.total === 0 && e.new.total === 0) return;
+    const selfBase = scale(e.base.self, base.whole);
+    const selfNew = scale(e.new.self, next.whole);
+    const totalBase = scale(e.base.total, base.whole);
+    const totalNew = scale(e.new.total, next.whole);
     const [from, to] = sort === 'self' ? [selfBase, selfNew] : [totalBase, totalNew];
     rows.push({
       name,
@@ -224,16 +282,22 @@ export function diffTable(d: Diff, o: DiffTableOptions = {}): DiffTable {
       relative: from === 0 ? (to === 0 ? 0 : Number.POSITIVE_INFINITY) : (to - from) / from,
       status: e.base.total === 0 ? 'new' : e.new.total === 0 ? 'vanished' : 'changed',
     });
-  }
+  };
+  base.names.forEach((name, b) => {
+    const n = newIds.get(name) ?? -1;
+    newIds.delete(name);
+    row(name, b, n);
+  });
+  for (const [name, n] of newIds) row(name, -1, n);
   const key = (r: DiffRow) => Math.abs(sort === 'self' ? r.selfDelta : r.totalDelta);
   rows.sort((x, y) => key(y) - key(x) || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   const limit = o.limit ?? 20;
   return {
-    valueType: d.valueType,
+    valueType,
     absolute: Boolean(o.absolute),
     sortKey: sort,
-    baseTotal: d.baseTotal,
-    newTotal: d.newTotal,
+    baseTotal: base.whole,
+    newTotal: next.whole,
     functions: rows.length,
     rows: limit > 0 ? rows.slice(0, limit) : rows,
   };

@@ -5,9 +5,8 @@
 // themselves merged line by line.
 import { isUtf8 } from 'node:buffer';
 import { PyroError } from '../errors.js';
-import { FoldedLine, invalidLines } from '../formats/folded.js';
+import { FoldedCursor } from '../formats/folded.js';
 import { detectFormat } from '../formats/index.js';
-import { LineCursor } from '../io/lines.js';
 import { openSource } from '../io/source.js';
 import { growInt32 } from '../model/growable.js';
 import { nameRanks, sortedChildLists, walkTrie } from '../model/walk.js';
@@ -129,7 +128,7 @@ export async function foldedDiffOfSortedFiles(
   const next = await scanSorted(newPath, o.inputFormat);
   if (!next) return undefined;
   const writer = new FoldedDiffWriter(o.normalize, base.total, next.total);
-  const sides = [await SortedSide.open(basePath), await SortedSide.open(newPath)] as const;
+  const sides = [new FoldedCursor(await openSource(basePath)), new FoldedCursor(await openSource(newPath))] as const;
   const [a, b] = sides;
   // The stack being summed (equal lines of either side come together), and its two sums.
   let pending = Buffer.allocUnsafe(4096);
@@ -141,24 +140,24 @@ export async function foldedDiffOfSortedFiles(
     if (pendingLen >= 0 && (sb !== 0 || sn !== 0)) writer.line(pending, 0, pendingLen, sb, sn);
   };
   for (;;) {
-    const hasA = await a.ready();
-    const hasB = await b.ready();
+    const ra = a.ready();
+    const hasA = ra === true || (ra !== false && (await ra));
+    const rb = b.ready();
+    const hasB = rb === true || (rb !== false && (await rb));
     if (!hasA && !hasB) break;
     // The lower of the two heads (the base's first when equal).
     const side =
-      !hasA ||
-      (hasB && b.lines.buf.compare(a.lines.buf, a.line.start, a.line.stackEnd, b.line.start, b.line.stackEnd) < 0)
-        ? 1
-        : 0;
+      !hasA || (hasB && b.buf.compare(a.buf, a.line.start, a.line.stackEnd, b.line.start, b.line.stackEnd) < 0) ? 1 : 0;
     const s = sides[side];
     const { start, stackEnd, count } = s.line;
-    const c = pendingLen < 0 ? 1 : s.lines.buf.compare(pending, 0, pendingLen, start, stackEnd);
-    if (c < 0) throw new PyroError(`${s.name}: changed while being read (its stacks are no longer sorted)`);
+    const c = pendingLen < 0 ? 1 : s.buf.compare(pending, 0, pendingLen, start, stackEnd);
+    if (c < 0)
+      throw new PyroError(`${[basePath, newPath][side]}: changed while being read (its stacks are no longer sorted)`);
     if (c > 0) {
       flush();
       if (stackEnd - start > pending.length)
         pending = Buffer.allocUnsafe(Math.max(stackEnd - start, pending.length * 2));
-      s.lines.buf.copy(pending, 0, start, stackEnd);
+      s.buf.copy(pending, 0, start, stackEnd);
       pendingLen = stackEnd - start;
       sums[0] = 0;
       sums[1] = 0;
@@ -173,35 +172,6 @@ export async function foldedDiffOfSortedFiles(
   return [base.warning, next.warning].filter((w): w is string => w !== undefined);
 }
 
-/** One side of the merge: its current (valid) line, read on as it is taken. */
-class SortedSide {
-  readonly line = new FoldedLine();
-  done = false;
-  private has = false;
-
-  private constructor(
-    readonly name: string,
-    readonly lines: LineCursor,
-  ) {}
-
-  static async open(path: string): Promise<SortedSide> {
-    return new SortedSide(path, new LineCursor(await openSource(path)));
-  }
-
-  /** Whether there is a current line (false at the end of the file). */
-  async ready(): Promise<boolean> {
-    while (!this.has && !this.done) {
-      if (this.lines.next()) this.has = this.line.parse(this.lines.buf, this.lines.start, this.lines.end);
-      else if (!(await this.lines.fill())) this.done = true;
-    }
-    return this.has;
-  }
-
-  taken(): void {
-    this.has = false;
-  }
-}
-
 /**
  * A folded file's total of whole counts per distinct stack, when its stacks
  * are sorted (byte order; equal ones adjacent); undefined when it is not a
@@ -212,27 +182,19 @@ async function scanSorted(
   inputFormat: string | undefined,
 ): Promise<{ total: number; warning: string | undefined } | undefined> {
   const source = await openSource(path);
-  const lines = new LineCursor(source);
+  const lines = new FoldedCursor(source);
   if ((inputFormat ?? detectFormat(source).id) !== 'folded') {
     await lines.close();
     return undefined;
   }
-  const line = new FoldedLine();
+  const { line } = lines;
   let prev = Buffer.allocUnsafe(4096);
   let prevLen = -1;
   let sum = 0;
   let total = 0;
-  let valid = 0;
-  let invalid = 0;
-  let firstInvalid = 0;
   do {
     while (lines.next()) {
       const { buf } = lines;
-      if (!line.parse(buf, lines.start, lines.end)) {
-        if (!line.blank && invalid++ === 0) firstInvalid = lines.lineNo;
-        continue;
-      }
-      valid++;
       const { start, stackEnd } = line;
       const c = prevLen < 0 ? 1 : buf.compare(prev, 0, prevLen, start, stackEnd);
       // Names that are not UTF-8 are decoded (to U+FFFD) when read into profiles: that path prints them alike.
@@ -251,5 +213,5 @@ async function scanSorted(
     }
   } while (await lines.fill());
   total += Math.trunc(sum);
-  return { total, warning: invalidLines(path, valid, invalid, firstInvalid) };
+  return { total, warning: lines.warning() };
 }

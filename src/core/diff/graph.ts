@@ -17,42 +17,64 @@ export interface DiffGraphOptions {
   minShare?: number;
 }
 
-/** A profile of three columns: width (the larger side), base and new, the sides scaled to one total. */
+/** How each side is scaled for widths and colours: the base to the new side's total (the new side to the base's with `negate`). */
+function sideScales(d: Diff, o: DiffGraphOptions): [number, number] {
+  if (o.absolute) return [1, 1];
+  if (o.negate) return [1, d.newTotal > 0 ? d.baseTotal / d.newTotal : 0];
+  return [d.baseTotal > 0 ? d.newTotal / d.baseTotal : 0, 1];
+}
+
+/**
+ * A profile of three columns: width (the larger side, the sides scaled to one
+ * total), and the raw base and new values.
+ */
 export function diffGraphProfile(d: Diff, o: DiffGraphOptions = {}): Profile {
-  const [bScale, nScale] = o.absolute
-    ? [1, 1]
-    : o.negate
-      ? [1, d.newTotal > 0 ? d.baseTotal / d.newTotal : 0]
-      : [d.baseTotal > 0 ? d.newTotal / d.baseTotal : 0, 1];
+  const [bScale, nScale] = sideScales(d, o);
   const unit = d.valueType.unit;
-  const out = combineSides(
-    d,
-    [
-      { type: 'width', unit },
-      { type: 'base', unit },
-      { type: 'new', unit },
-    ],
-    1,
-    2,
-  );
+  const out =
+    d.sides ??
+    combineSides(
+      d,
+      [
+        { type: 'width', unit },
+        { type: 'base', unit },
+        { type: 'new', unit },
+      ],
+      1,
+      2,
+    );
   const trie = out.trie();
+  const self = trie.self;
   for (let n = 0; n < trie.size; n++) {
-    const b = trie.selfOf(n, 1) * bScale;
-    const v = trie.selfOf(n, 2) * nScale;
-    trie.self[n * 3 + 1] = b;
-    trie.self[n * 3 + 2] = v;
-    trie.addSelf(n, 0, Math.max(b, v));
+    self[n * 3] = Math.max((self[n * 3 + 1] as number) * bScale, (self[n * 3 + 2] as number) * nScale);
   }
+  trie.columnChanged(0);
   out.invalidate();
   return out;
 }
 
-export async function renderDiffSvg(d: Diff, o: DiffGraphOptions & Omit<SvgOptions, 'palette'>): Promise<string> {
-  const p = diffGraphProfile(d, o);
-  // Compressed on the thread pool while the graph is laid out and drawn.
-  const embedded = o.embed === false ? undefined : embedProfileAsync(p);
+/** A differential graph on its way: its profile, and the profile's embedding being compressed. */
+export interface DiffGraph {
+  d: Diff;
+  profile: Profile;
+  options: DiffGraphOptions & Omit<SvgOptions, 'palette'>;
+  embedded: Promise<string> | undefined;
+}
+
+/**
+ * Starts the differential graph: its profile, whose embedding is compressed on
+ * the thread pool while the caller goes on (the table, the layout, drawing).
+ */
+export function startDiffGraph(d: Diff, o: DiffGraphOptions & Omit<SvgOptions, 'palette'>): DiffGraph {
+  const profile = diffGraphProfile(d, o);
+  // The profile inside: the base's and the new side's values as read (the widths are drawn from them).
+  return { d, profile, options: o, embedded: o.embed === false ? undefined : embedProfileAsync(profile, [1, 2]) };
+}
+
+export async function renderDiffSvg({ d, profile: p, options: o, embedded }: DiffGraph): Promise<string> {
   const layout = layoutFlame(p, { valueIndex: 0, minShare: o.minShare });
-  const { change, largest } = changes(layout);
+  const scales = sideScales(d, o);
+  const { change, largest } = changes(layout, scales);
   const unitText = o.absolute ? '' : ' (shares)';
   const options: SvgOptions = {
     ...o,
@@ -60,19 +82,19 @@ export async function renderDiffSvg(d: Diff, o: DiffGraphOptions & Omit<SvgOptio
     title: o.title ?? 'Differential Flame Graph',
     subtitle: [o.subtitle, `red: grew, blue: shrank, width: the larger side${unitText}`].filter(Boolean).join('; '),
     fillOf: (r) => fill((change[r] as number) / (largest || 1)),
-    detailOf: (r) => detail(layout, r, o.absolute ?? false),
+    detailOf: (r) => detail(layout, r, d, o.absolute ?? false),
   };
   return embedded ? renderSvgEmbedding(layout, options, embedded) : renderSvg(layout, options);
 }
 
-/** Per rectangle, new total minus base total; and the largest change in size. */
-function changes(layout: FlameLayout): { change: Float64Array; largest: number } {
+/** Per rectangle, new total minus base total (the sides scaled); and the largest change in size. */
+function changes(layout: FlameLayout, [bScale, nScale]: [number, number]): { change: Float64Array; largest: number } {
   const t = layout.trie;
   const change = new Float64Array(layout.count);
   let largest = 0;
   for (let r = 0; r < layout.count; r++) {
     const n = layout.node[r] as number;
-    const c = t.totalOf(n, 2) - t.totalOf(n, 1);
+    const c = t.totalOf(n, 2) * nScale - t.totalOf(n, 1) * bScale;
     change[r] = c;
     if (r > 0 && Math.abs(c) > largest) largest = Math.abs(c);
   }
@@ -88,16 +110,16 @@ function fill(ratio: number): string {
   return 'rgb(235,235,235)';
 }
 
-function detail(layout: FlameLayout, r: number, absolute: boolean): string {
+function detail(layout: FlameLayout, r: number, d: Diff, absolute: boolean): string {
   const t = layout.trie;
   const n = layout.node[r] as number;
-  const whole = t.totalOf(0, 2) || 1;
   const base = t.totalOf(n, 1);
   const next = t.totalOf(n, 2);
   if (absolute) return `base ${round(base)}, new ${round(next)}, ${next >= base ? '+' : ''}${round(next - base)}`;
-  const pct = (v: number) => (100 * v) / whole;
-  const delta = pct(next) - pct(base);
-  return `base ${pct(base).toFixed(2)}%, new ${pct(next).toFixed(2)}%, ${delta >= 0 ? '+' : ''}${delta.toFixed(2)} points`;
+  const shareBase = (100 * base) / (d.baseTotal || 1);
+  const shareNew = (100 * next) / (d.newTotal || 1);
+  const delta = shareNew - shareBase;
+  return `base ${shareBase.toFixed(2)}%, new ${shareNew.toFixed(2)}%, ${delta >= 0 ? '+' : ''}${delta.toFixed(2)} points`;
 }
 
 function round(v: number): string {
@@ -109,12 +131,8 @@ function round(v: number): string {
  * with the table of changes beside it, in one file that pyro reads back (the
  * SVG carries the profile).
  */
-export async function renderDiffHtml(
-  d: Diff,
-  table: DiffTable,
-  o: DiffGraphOptions & Omit<SvgOptions, 'palette'>,
-): Promise<string> {
-  const svg = (await renderDiffSvg(d, o)).replace(/^<\?xml[^>]*>\s*<!DOCTYPE[^>]*>\s*/, '');
+export async function renderDiffHtml(graph: DiffGraph, table: DiffTable): Promise<string> {
+  const svg = (await renderDiffSvg(graph)).replace(/^<\?xml[^>]*>\s*<!DOCTYPE[^>]*>\s*/, '');
   const pct = (v: number) => (table.absolute ? String(Math.round(v * 100) / 100) : `${v.toFixed(2)}%`);
   const signed = (v: number) => `${v > 0 ? '+' : ''}${table.absolute ? Math.round(v * 100) / 100 : v.toFixed(2)}`;
   const row = (r: DiffRow) =>

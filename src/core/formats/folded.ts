@@ -3,116 +3,299 @@
 //   main;parse;readLine 12
 // Counts may be fractional. https://github.com/brendangregg/FlameGraph#2-fold-stacks
 import { InputError } from '../errors.js';
-import { forEachLine } from '../io/lines.js';
+import { LineCursor } from '../io/lines.js';
 import { parseDecimal } from '../io/numbers.js';
 import type { Source } from '../io/source.js';
 import { ProfileBuilder } from '../model/builder.js';
 import { ByteFrameInterner } from '../model/byte-interner.js';
 import { FNV_START, finishHash, fnvStep, SHORT_KEY } from '../model/byte-keys.js';
+import type { FrameTable } from '../model/frames.js';
 import { growInt32 } from '../model/growable.js';
-import { type Profile, SAMPLES } from '../model/profile.js';
+import { type Profile, SAMPLES, type ValueType } from '../model/profile.js';
 import type { StackTrie } from '../model/trie.js';
 import type { Detection, ProfileFormat, WriteOptions } from './types.js';
 
 export async function parseFolded(source: Source): Promise<Profile> {
   const b = new ProfileBuilder([SAMPLES], 'folded');
-  const names = new ByteFrameInterner(b.profile.frames);
-  const trie = b.profile.trieFor(0);
-  // The previous line's stack text and where each of its frames ends: sorted folded files repeat
-  // long prefixes, whose frames are reused after a byte compare instead of interned again.
-  let prev = Buffer.alloc(4096);
-  let prevView = new DataView(prev.buffer, prev.byteOffset, prev.length);
-  let view: { buf: Buffer; dv: DataView } = { buf: prev, dv: prevView };
-  let prevLen = 0;
-  let ends = new Int32Array(256);
-  let prevDepth = 0;
-  // The trie is built without hashing while the input is sorted. path[d]: the node of the previous
-  // line's first d frames; highest[d]: the name key of path[d]'s highest child (-1: it has none,
-  // -2: not known). In a sorted file a node's children come in ascending order of "name;", so a
-  // name above the highest is a new child, appended. A name below it (a leaf "f" seen before
-  // "f1;...": sorted, yet "f;..." comes after) is looked for in the node's child list; when that
-  // happens too often (the file is not sorted), the trie's hash takes over.
-  let path = new Int32Array(257);
-  let highest = new Int32Array(257).fill(-1);
-  let sorted = true;
-  let looked = 0;
+  const stacks = new FoldedTrieBuilder(b.profile, 0);
   // Most stacks take more than 30 bytes a new node.
-  if (source.sizeHint) trie.reserve(Math.min(Math.ceil(source.sizeHint / 32), 1 << 26));
-  let lines = 0;
-  let invalid = 0;
-  let firstInvalid = 0;
-  const line = new FoldedLine();
-  await forEachLine(source, (buf, lineStart, lineEnd, lineNo) => {
-    if (!line.parse(buf, lineStart, lineEnd)) {
-      if (line.blank) return;
-      if (invalid++ === 0) firstInvalid = lineNo;
-      return;
+  if (source.sizeHint) stacks.trie.reserve(Math.min(Math.ceil(source.sizeHint / 32), 1 << 26));
+  const lines = new FoldedCursor(source);
+  const { line } = lines;
+  do {
+    while (lines.next()) stacks.add(lines.buf, line.start, line.stackEnd, 0, line.count);
+  } while (await lines.fill());
+  b.profile.sampleCount = lines.valid;
+  const warning = lines.warning();
+  if (warning) b.warn(warning);
+  return b.finish();
+}
+
+/**
+ * Reads folded sources into one profile whose trie has a value column per
+ * source (source i's counts in `columns[i]`), walking them in step: the
+ * lowest stack of all the sources' current lines comes next, so sorted files
+ * (stackcollapse's order) make one sorted sequence, whose new nodes are
+ * appended without hashing. Unsorted ones give the same trie, more slowly.
+ */
+export async function parseFoldedColumns(
+  sources: readonly Source[],
+  valueTypes: ValueType[],
+  columns: readonly number[],
+): Promise<{ profile: Profile; warnings: string[] }> {
+  const b = new ProfileBuilder(valueTypes, 'folded');
+  const stacks = new FoldedTrieBuilder(b.profile, 0);
+  const size = sources.reduce((n, s) => n + (s.sizeHint ?? 0), 0);
+  if (size > 0) stacks.trie.reserve(Math.min(Math.ceil(size / 32), 1 << 26));
+  const cursors = sources.map((s) => new FoldedCursor(s));
+  for (;;) {
+    let low = -1;
+    for (let i = 0; i < cursors.length; i++) {
+      const c = cursors[i] as FoldedCursor;
+      const r = c.ready();
+      if (!(r === true || (r !== false && (await r)))) continue;
+      const l = cursors[low] as FoldedCursor | undefined;
+      if (!l || c.buf.compare(l.buf, l.line.start, l.line.stackEnd, c.line.start, c.line.stackEnd) < 0) low = i;
     }
-    const { start, stackEnd, count } = line;
-    const len = stackEnd - start;
-    if (buf !== view.buf) view = { buf, dv: new DataView(buf.buffer, buf.byteOffset, buf.length) };
+    if (low < 0) break;
+    const { buf, line } = cursors[low] as FoldedCursor;
+    stacks.add(buf, line.start, line.stackEnd, columns[low] as number, line.count);
+    (cursors[low] as FoldedCursor).taken();
+  }
+  b.profile.sampleCount = cursors.reduce((n, c) => n + c.valid, 0);
+  const warnings = cursors.map((c) => c.warning()).filter((w): w is string => w !== undefined);
+  return { profile: b.finish(), warnings };
+}
+
+/**
+ * The frames of folded stacks given one after another. Sorted folded files
+ * repeat long prefixes: the frames of the common prefix with the previous
+ * stack are kept after a byte compare (four bytes at a time), and only the
+ * rest are interned, each name hashed as it is scanned.
+ */
+export class FoldedFrames {
+  /** Frames of the current stack, root first: frame ids, their interner keys, and where each ends (from the stack's start). */
+  frames = new Int32Array(256);
+  keys = new Int32Array(256);
+  ends = new Int32Array(256);
+  depth = 0;
+  /** How many of the current stack's first frames are the previous stack's. */
+  kept = 0;
+  readonly names: ByteFrameInterner;
+  private prev = Buffer.alloc(4096);
+  private prevView = new DataView(this.prev.buffer, this.prev.byteOffset, this.prev.length);
+  private prevLen = 0;
+  // Views of the last two buffers given (two sources read in step alternate).
+  private views: { buf: Buffer; dv: DataView }[] = [];
+
+  constructor(frames: FrameTable) {
+    this.names = new ByteFrameInterner(frames);
+  }
+
+  /** Takes the stack buf[start, end) apart. */
+  next(buf: Buffer, start: number, end: number): void {
+    const len = end - start;
+    const dv = this.view(buf);
+    const prev = this.prev;
+    const prevView = this.prevView;
     let same = 0;
-    const max = Math.min(len, prevLen);
+    const max = Math.min(len, this.prevLen);
     // Four bytes at a time, then one.
-    while (same + 4 <= max && view.dv.getUint32(start + same) === prevView.getUint32(same)) same += 4;
+    while (same + 4 <= max && dv.getUint32(start + same) === prevView.getUint32(same)) same += 4;
     while (same < max && buf[start + same] === prev[same]) same++;
-    // Frames of the previous line that end inside the common part (at a ';' or the end of both) are the same frames.
+    // Frames of the previous stack that end inside the common part (at a ';' or the end of both) are the same frames.
     let depth = 0;
+    const prevDepth = this.depth;
+    let ends = this.ends;
     while (depth < prevDepth) {
       const e = ends[depth] as number;
       if (e > same || (e === same && e !== len && buf[start + e] !== 59)) break;
       depth++;
     }
+    this.kept = depth;
+    const names = this.names;
     let from = depth === 0 ? start : start + (ends[depth - 1] as number) + 1;
-    // Each name is hashed as it is scanned, for the interner.
     let hash = FNV_START;
-    for (let i = from; i <= stackEnd; i++) {
-      const c = i === stackEnd ? 59 : (buf[i] as number);
+    for (let i = from; i <= end; i++) {
+      const c = i === end ? 59 : (buf[i] as number);
       if (c !== 59 /* ; */) hash = fnvStep(hash, c);
       else {
-        if (depth + 1 >= path.length) {
-          ends = growInt32(ends, depth + 2);
-          path = growInt32(path, depth + 2);
-          highest = growInt32(highest, depth + 2);
+        if (depth === ends.length) {
+          ends = this.ends = growInt32(ends, depth + 1);
+          this.frames = growInt32(this.frames, depth + 1);
+          this.keys = growInt32(this.keys, depth + 1);
         }
-        const frame = names.intern(buf, from, i, i - from <= SHORT_KEY ? finishHash(hash, i - from) : undefined);
+        this.frames[depth] = names.intern(buf, from, i, i - from <= SHORT_KEY ? finishHash(hash, i - from) : undefined);
+        this.keys[depth] = names.lastKey;
         hash = FNV_START;
-        const parent = path[depth] as number;
-        let node = -1;
-        if (names.aliased) sorted = false;
-        if (sorted) {
-          const top = highest[depth] as number;
-          if (top === -1 || (top >= 0 && names.compare(top, buf, from, i, 59) < 0)) {
-            highest[depth] = names.lastKey;
-          } else {
-            node = trie.findListed(parent, frame);
-            if (++looked > (lines >> 4) + 1024) sorted = false;
-          }
-          if (node < 0) node = trie.appendChild(parent, frame);
-        } else {
-          node = trie.child(parent, frame);
-        }
         ends[depth++] = i - start;
-        // A new node has no children; of one found again, the highest is not known: its children are looked through.
-        highest[depth] = node === trie.size - 1 ? -1 : -2;
-        path[depth] = node;
         from = i + 1;
       }
     }
+    this.depth = depth;
     if (len > prev.length) {
-      prev = Buffer.alloc(Math.max(len, prev.length * 2));
-      prevView = new DataView(prev.buffer, prev.byteOffset, prev.length);
+      this.prev = Buffer.alloc(Math.max(len, prev.length * 2));
+      this.prevView = new DataView(this.prev.buffer, this.prev.byteOffset, this.prev.length);
     }
-    buf.copy(prev, 0, start, stackEnd);
-    prevLen = len;
-    prevDepth = depth;
-    trie.addSelf(path[depth] as number, 0, count);
-    lines++;
-  });
-  b.profile.sampleCount = lines;
-  const warning = invalidLines(source.name, lines, invalid, firstInvalid);
-  if (warning) b.warn(warning);
-  return b.finish();
+    buf.copy(this.prev, 0, start, end);
+    this.prevLen = len;
+  }
+
+  private view(buf: Buffer): DataView {
+    const v = this.views;
+    if (v[0]?.buf === buf) return v[0].dv;
+    if (v[1]?.buf === buf) return v[1].dv;
+    v.unshift({ buf, dv: new DataView(buf.buffer, buf.byteOffset, buf.length) });
+    v.length = Math.min(v.length, 2);
+    return (v[0] as { dv: DataView }).dv;
+  }
+}
+
+/**
+ * Folded stacks into a profile's trie. The trie is built without hashing
+ * while the stacks come sorted: path[d] is the node of the current stack's
+ * first d frames, highest[d] the name key of path[d]'s highest child (-1: it
+ * has none, -2: not known). In sorted stacks a node's children come in
+ * ascending order of "name;", so a name above the highest is a new child,
+ * appended. A name below it (a leaf "f" seen before "f1;...": sorted, yet
+ * "f;..." comes after) is looked for in the node's child list; when that
+ * happens too often (the stacks are not sorted), the trie's hash takes over.
+ */
+export class FoldedTrieBuilder {
+  readonly trie: StackTrie;
+  private readonly stacks: FoldedFrames;
+  private path = new Int32Array(257);
+  private highest = new Int32Array(257).fill(-1);
+  private sorted = true;
+  private looked = 0;
+  private added = 0;
+
+  constructor(profile: Profile, trieIndex: number) {
+    this.trie = profile.trieFor(trieIndex);
+    this.stacks = new FoldedFrames(profile.frames);
+  }
+
+  /** Adds `count` to the stack buf[start, end) in value column `column`. */
+  add(buf: Buffer, start: number, end: number, column: number, count: number): void {
+    const s = this.stacks;
+    s.next(buf, start, end);
+    const { depth, frames, keys, ends } = s;
+    const names = s.names;
+    const trie = this.trie;
+    if (depth >= this.path.length) {
+      this.path = growInt32(this.path, depth + 1);
+      this.highest = growInt32(this.highest, depth + 1);
+    }
+    const { path, highest } = this;
+    // Different bytes that decode to one name (invalid UTF-8) share a frame: their keys do not order it.
+    if (names.aliased) this.sorted = false;
+    for (let d = s.kept; d < depth; d++) {
+      const frame = frames[d] as number;
+      const parent = path[d] as number;
+      let node = -1;
+      if (this.sorted) {
+        const top = highest[d] as number;
+        const from = start + (d === 0 ? 0 : (ends[d - 1] as number) + 1);
+        if (top === -1 || (top >= 0 && names.compare(top, buf, from, start + (ends[d] as number), 59) < 0)) {
+          highest[d] = keys[d] as number;
+        } else {
+          node = trie.findListed(parent, frame);
+          if (++this.looked > (this.added >> 4) + 1024) this.sorted = false;
+        }
+        if (node < 0) node = trie.appendChild(parent, frame);
+      } else {
+        node = trie.child(parent, frame);
+      }
+      // A new node has no children; of one found again, the highest is not known: its children are looked through.
+      highest[d + 1] = node === trie.size - 1 ? -1 : -2;
+      path[d + 1] = node;
+    }
+    trie.addSelf(path[depth] as number, column, count);
+    this.added++;
+  }
+}
+
+/**
+ * The valid lines of a folded source, pulled one at a time (for readers that
+ * walk several sources in step); blank lines are skipped, invalid ones counted.
+ */
+export class FoldedCursor {
+  readonly line = new FoldedLine();
+  valid = 0;
+  invalid = 0;
+  /** The number of the first invalid line (0: none). */
+  firstInvalid = 0;
+  private has = false;
+  private done = false;
+  private readonly lines: LineCursor;
+
+  constructor(private readonly source: Source) {
+    this.lines = new LineCursor(source);
+  }
+
+  /** The buffer holding the current line (line.start, line.stackEnd), valid until taken(). */
+  get buf(): Buffer {
+    return this.lines.buf;
+  }
+
+  /**
+   * Moves to the next valid line among the bytes read so far; false when they
+   * run out: then `await fill()` reads on (false at the end of the source).
+   */
+  next(): boolean {
+    const lines = this.lines;
+    const line = this.line;
+    while (lines.next()) {
+      if (line.parse(lines.buf, lines.start, lines.end)) {
+        this.valid++;
+        this.has = true;
+        return true;
+      }
+      if (!line.blank && this.invalid++ === 0) this.firstInvalid = lines.lineNo;
+    }
+    this.has = false;
+    return false;
+  }
+
+  fill(): Promise<boolean> {
+    return this.lines.fill();
+  }
+
+  /**
+   * Whether there is a current line (false at the end of the source); taken()
+   * moves past it. At once when the bytes read so far hold one, else a promise
+   * that reads on: most lines cost no promise.
+   */
+  ready(): boolean | Promise<boolean> {
+    if (this.has) return true;
+    if (this.done) return false;
+    return this.next() || this.readOn();
+  }
+
+  private async readOn(): Promise<boolean> {
+    while (!this.has && !this.done) if (!this.next() && !(await this.lines.fill())) this.done = true;
+    return this.has;
+  }
+
+  taken(): void {
+    this.has = false;
+  }
+
+  /** The lines read so far (valid or not): the number of the current line. */
+  get lineNo(): number {
+    return this.lines.lineNo;
+  }
+
+  /** Stops before the end (the file is closed). */
+  close(): Promise<void> {
+    this.done = true;
+    return this.lines.close();
+  }
+
+  /** The warning for the invalid lines read (undefined when none); throws when no line was valid. */
+  warning(): string | undefined {
+    return invalidLines(this.source.name, this.valid, this.invalid, this.firstInvalid);
+  }
 }
 
 /**

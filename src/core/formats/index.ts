@@ -1,5 +1,6 @@
+import { statSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import type { Source } from '../io/source.js';
+import { openSource, type Source } from '../io/source.js';
 import type { Profile } from '../model/profile.js';
 import { callgrind } from './callgrind.js';
 import { cpuprofile } from './cpuprofile.js';
@@ -66,6 +67,18 @@ export function detectFormat(source: Source): ProfileFormat {
     source.name,
     'not a profile format pyro recognises (it reads pprof, perf script, perf.data, Java Flight Recorder (JFR), folded stacks, .cpuprofile, .heapprofile, trace-event, GHC JSON profiles, flamebearer JSON, speedscope, DTrace, callgrind and its own SVG and HTML flamegraphs)',
   );
+}
+
+/**
+ * The format of a regular file whose bytes are its content as they are (not
+ * compressed, no byte order mark), for readers that split it; else undefined.
+ */
+export async function plainFileFormat(path: string, formatId?: string): Promise<string | undefined> {
+  if (path === '-' || !statSync(path, { throwIfNoEntry: false })?.isFile()) return undefined;
+  const source = await openSource(path);
+  await source.chunks()[Symbol.asyncIterator]().return?.();
+  if (source.path === undefined) return undefined;
+  return formatId ?? detectFormat(source).id;
 }
 
 /** Reads one source into a Profile, detecting its format unless one is given. */

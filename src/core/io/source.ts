@@ -69,21 +69,66 @@ export async function openSource(path: string, onProgress?: ProgressCallback): P
 /** Plain files: large synchronous reads, since a CLI has nothing else to do meanwhile and the page cache answers at once. */
 export const FILE_CHUNK_BYTES = 4 << 20;
 
-/** `reuse.ok`: every chunk yielded so far is done with when the next is asked for. */
-async function* readFileChunks(path: string, reuse: { ok: boolean }): AsyncIterable<Buffer> {
+/** `reuse.ok`: every chunk yielded so far is done with when the next is asked for. Bytes [start, end) of the file. */
+async function* readFileChunks(
+  path: string,
+  reuse: { ok: boolean },
+  start = 0,
+  end = Number.POSITIVE_INFINITY,
+  first?: Buffer,
+): AsyncIterable<Buffer> {
   const fd = openSync(path, 'r');
-  let last: Buffer | undefined;
+  let last = first;
+  let at = start;
   try {
-    for (;;) {
-      const buf = reuse.ok && last ? last : Buffer.allocUnsafe(FILE_CHUNK_BYTES);
+    while (at < end) {
+      const buf = last && (reuse.ok || last === first) ? last : Buffer.allocUnsafe(FILE_CHUNK_BYTES);
       last = buf;
-      const n = readSync(fd, buf, 0, buf.length, null);
+      const n = readSync(fd, buf, 0, Math.min(buf.length, end - at), at);
       if (n === 0) return;
+      at += n;
       yield n === buf.length ? buf : buf.subarray(0, n);
     }
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Bytes [start, end) of a plain (not compressed) file as they are, for a
+ * reader that splits one file between threads at line starts. `buffer`: read
+ * into it (read as transient chunks), so that range after range reuses one.
+ */
+export function openFileRange(path: string, start: number, end: number, buffer?: Buffer): Source {
+  const fd = openSync(path, 'r');
+  const head = Buffer.allocUnsafe(Math.max(0, Math.min(HEAD_BYTES, end - start)));
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, head.length, start);
+  } finally {
+    closeSync(fd);
+  }
+  const reuse = { ok: false };
+  let used = false;
+  const chunks = (options?: ChunkOptions): AsyncIterable<Buffer> => {
+    if (used) throw new Error(`${path}: content already consumed`);
+    used = true;
+    reuse.ok = Boolean(options?.transient);
+    return wrapErrors(path, readFileChunks(path, reuse, start, end, reuse.ok ? buffer : undefined));
+  };
+  return {
+    name: path,
+    path: undefined,
+    head: head.subarray(0, n),
+    complete: end - start <= HEAD_BYTES,
+    sizeHint: end - start,
+    chunks,
+    async bytes() {
+      const all: Buffer[] = [];
+      for await (const c of chunks()) all.push(c);
+      return Buffer.concat(all);
+    },
+  };
 }
 
 async function* counted(raw: AsyncIterable<Buffer>, total: number | undefined, onProgress: ProgressCallback) {

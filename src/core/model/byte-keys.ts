@@ -82,7 +82,16 @@ export class ByteKeyTable {
     const o = this.offset[e] as number;
     const len = this.length[e] as number;
     const m = Math.min(len, end - start);
-    const c = this.arena.compare(buf, start, start + m, o, o + m);
+    let c = 0;
+    if (m > NATIVE_COMPARE) c = this.arena.compare(buf, start, start + m, o, o + m);
+    else {
+      const arena = this.arena;
+      for (let i = 0; i < m; i++) {
+        const x = arena[o + i] as number;
+        const y = buf[start + i] as number;
+        if (x !== y) return x < y ? -1 : 1;
+      }
+    }
     if (c !== 0 || len === end - start) return c;
     return len < end - start ? sep - (buf[start + m] as number) : (this.arena[o + m] as number) - sep;
   }

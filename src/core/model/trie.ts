@@ -331,6 +331,16 @@ export class StackTrie {
     this.totalsValid = false;
   }
 
+  /** After writing value type t's self directly: its totals again, if they were computed (the other types' stay). */
+  columnChanged(t: number): void {
+    if (!this.totalsValid) return;
+    const k = this.nTypes;
+    const { self, parent } = this;
+    const total = this.totalValues;
+    for (let n = 0; n < this.size; n++) total[n * k + t] = self[n * k + t] as number;
+    for (let n = this.size - 1; n > 0; n--) total[(parent[n] as number) * k + t] += total[n * k + t] as number;
+  }
+
   selfOf(node: number, t: number): number {
     return this.self[node * this.nTypes + t] as number;
   }

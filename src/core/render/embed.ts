@@ -49,15 +49,18 @@ export function embedProfile(profile: Profile): string {
  * embedProfile() with the compression on libuv's thread pool, so that the
  * caller draws the graph meanwhile (the profile's bytes are taken at once).
  */
-export function embedProfileAsync(profile: Profile): Promise<string> {
-  const bytes = embedBytes(profile);
+export function embedProfileAsync(profile: Profile, columns?: readonly number[]): Promise<string> {
+  const bytes = embedBytes(profile, columns);
+  // One output chunk as large as the input: zlib then compresses in one task on the pool, not a
+  // chunk at a time with a turn of the (busy) main thread's event loop between chunks.
+  const chunkSize = Math.max(64 * 1024, bytes.length);
   return new Promise((resolve, reject) =>
-    gzip(bytes, { level: 6 }, (e, out) => (e ? reject(e) : resolve(out.toString('base64')))),
+    gzip(bytes, { level: 6, chunkSize }, (e, out) => (e ? reject(e) : resolve(out.toString('base64')))),
   );
 }
 
-/** The embedded profile before compression. */
-function embedBytes(profile: Profile): Buffer {
+/** The embedded profile before compression: its value columns `columns` (every one when omitted). */
+function embedBytes(profile: Profile, columns?: readonly number[]): Buffer {
   const strings: string[] = [];
   const ids = new Map<string, number>();
   const str = (s: string) => {
@@ -81,7 +84,7 @@ function embedBytes(profile: Profile): Buffer {
   profile.tries.forEach((trie, labelSet) => {
     if (!trie) return;
     const index = profile.times ? new Int32Array(trie.size) : undefined;
-    const blob = encodeTrie(trie, undefined, undefined, index);
+    const blob = encodeTrie(trie, columns, undefined, index);
     trieIndex.set(labelSet, tries.length);
     if (index) blobIndex.set(labelSet, index);
     blobs.push(blob);
@@ -89,10 +92,12 @@ function embedBytes(profile: Profile): Buffer {
   });
   const timeline = profile.times ? encodeTimeline(profile.times, trieIndex, blobIndex) : undefined;
   if (timeline) blobs.push(timeline.bytes);
+  const metadata = profile.metadata();
   const header: EmbedHeader = {
     version: 1,
-    valueTypes: profile.valueTypes,
-    ...profile.metadata(),
+    ...metadata,
+    valueTypes: columns ? columns.map((c) => profile.valueTypes[c] as ValueType) : profile.valueTypes,
+    defaultValue: columns ? Math.max(0, columns.indexOf(metadata.defaultValue)) : metadata.defaultValue,
     strings,
     frames,
     tries,
