@@ -8,7 +8,7 @@ import { parseDecimal } from '../io/numbers.js';
 import type { Source } from '../io/source.js';
 import { ProfileBuilder } from '../model/builder.js';
 import { ByteFrameInterner } from '../model/byte-interner.js';
-import { FNV_START, finishHash, fnvStep, SHORT_KEY } from '../model/byte-keys.js';
+import { hashShort, SHORT_KEY, viewOf } from '../model/byte-keys.js';
 import type { FrameTable } from '../model/frames.js';
 import { growInt32 } from '../model/growable.js';
 import { type Profile, SAMPLES, type ValueType } from '../model/profile.js';
@@ -71,7 +71,8 @@ export async function parseFoldedColumns(
  * The frames of folded stacks given one after another. Sorted folded files
  * repeat long prefixes: the frames of the common prefix with the previous
  * stack are kept after a byte compare (four bytes at a time), and only the
- * rest are interned, each name hashed as it is scanned.
+ * rest are interned, each name found by a native search for its ';' and
+ * hashed four bytes at a time.
  */
 export class FoldedFrames {
   /** Frames of the current stack, root first: frame ids, their interner keys, and where each ends (from the stack's start). */
@@ -83,7 +84,7 @@ export class FoldedFrames {
   kept = 0;
   readonly names: ByteFrameInterner;
   private prev = Buffer.alloc(4096);
-  private prevView = new DataView(this.prev.buffer, this.prev.byteOffset, this.prev.length);
+  private prevView = viewOf(this.prev);
   private prevLen = 0;
   // Views of the last two buffers given (two sources read in step alternate).
   private views: { buf: Buffer; dv: DataView }[] = [];
@@ -101,7 +102,7 @@ export class FoldedFrames {
     let same = 0;
     const max = Math.min(len, this.prevLen);
     // Four bytes at a time, then one.
-    while (same + 4 <= max && dv.getUint32(start + same) === prevView.getUint32(same)) same += 4;
+    while (same + 4 <= max && dv.getUint32(start + same, true) === prevView.getUint32(same, true)) same += 4;
     while (same < max && buf[start + same] === prev[same]) same++;
     // Frames of the previous stack that end inside the common part (at a ';' or the end of both) are the same frames.
     let depth = 0;
@@ -115,27 +116,24 @@ export class FoldedFrames {
     this.kept = depth;
     const names = this.names;
     let from = depth === 0 ? start : start + (ends[depth - 1] as number) + 1;
-    let hash = FNV_START;
-    for (let i = from; i <= end; i++) {
-      const c = i === end ? 59 : (buf[i] as number);
-      if (c !== 59 /* ; */) hash = fnvStep(hash, c);
-      else {
-        if (depth === ends.length) {
-          ends = this.ends = growInt32(ends, depth + 1);
-          this.frames = growInt32(this.frames, depth + 1);
-          this.keys = growInt32(this.keys, depth + 1);
-        }
-        this.frames[depth] = names.intern(buf, from, i, i - from <= SHORT_KEY ? finishHash(hash, i - from) : undefined);
-        this.keys[depth] = names.lastKey;
-        hash = FNV_START;
-        ends[depth++] = i - start;
-        from = i + 1;
+    while (from <= end) {
+      let i = buf.indexOf(59 /* ; */, from);
+      if (i < 0 || i > end) i = end;
+      if (depth === ends.length) {
+        ends = this.ends = growInt32(ends, depth + 1);
+        this.frames = growInt32(this.frames, depth + 1);
+        this.keys = growInt32(this.keys, depth + 1);
       }
+      const hash = i - from <= SHORT_KEY ? hashShort(buf, dv, from, i) : undefined;
+      this.frames[depth] = names.intern(buf, from, i, hash, dv);
+      this.keys[depth] = names.lastKey;
+      ends[depth++] = i - start;
+      from = i + 1;
     }
     this.depth = depth;
     if (len > prev.length) {
       this.prev = Buffer.alloc(Math.max(len, prev.length * 2));
-      this.prevView = new DataView(this.prev.buffer, this.prev.byteOffset, this.prev.length);
+      this.prevView = viewOf(this.prev);
     }
     buf.copy(this.prev, 0, start, end);
     this.prevLen = len;
@@ -145,7 +143,7 @@ export class FoldedFrames {
     const v = this.views;
     if (v[0]?.buf === buf) return v[0].dv;
     if (v[1]?.buf === buf) return v[1].dv;
-    v.unshift({ buf, dv: new DataView(buf.buffer, buf.byteOffset, buf.length) });
+    v.unshift({ buf, dv: viewOf(buf) });
     v.length = Math.min(v.length, 2);
     return (v[0] as { dv: DataView }).dv;
   }

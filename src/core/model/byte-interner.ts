@@ -18,9 +18,9 @@ export class ByteFrameInterner {
   /** Whether two different byte strings have been given one frame (their keys do not order the frames). */
   aliased = false;
 
-  /** The frame of the name buf[start, end); `hash`: its hashBytes(), when the caller computed it on the way. */
-  intern(buf: Buffer, start: number, end: number, hash?: number): number {
-    const k = this.keys.find(buf, start, end, hash);
+  /** The frame of the name buf[start, end); `hash` and `view` as ByteKeyTable.find() takes them. */
+  intern(buf: Buffer, start: number, end: number, hash?: number, view?: DataView): number {
+    const k = this.keys.find(buf, start, end, hash, view);
     if (k >= 0) {
       this.lastKey = k;
       return this.frameOf[k] as number;

@@ -10,6 +10,7 @@ import { growInt32 } from './growable.js';
  */
 export class ByteKeyTable {
   private arena: Buffer;
+  private arenaView: DataView;
   private used = 0;
   private offset = new Int32Array(1024);
   private length = new Int32Array(1024);
@@ -26,6 +27,7 @@ export class ByteKeyTable {
    */
   constructor(arenaBytes = 1 << 16) {
     this.arena = Buffer.allocUnsafe(arenaBytes);
+    this.arenaView = viewOf(this.arena);
   }
 
   get size(): number {
@@ -39,9 +41,11 @@ export class ByteKeyTable {
 
   /**
    * The number of the key buf[start, end), or -1 (then `add` the same key).
-   * `hash`: hashBytes() of the key, when the caller computed it on the way.
+   * `hash`: hashBytes() of the key, when the caller computed it on the way;
+   * `view`: a DataView of buf's memory, when the caller has one (short keys
+   * are then compared four bytes at a time).
    */
-  find(buf: Buffer, start: number, end: number, hash = hashBytes(buf, start, end)): number {
+  find(buf: Buffer, start: number, end: number, hash = hashBytes(buf, start, end), view?: DataView): number {
     const len = end - start;
     const { table, mask, arena, offset, length } = this;
     let i = hash & mask;
@@ -55,6 +59,10 @@ export class ByteKeyTable {
         } else {
           const d = o - start;
           let k = start;
+          if (view) {
+            const av = this.arenaView;
+            while (k + 4 <= end && av.getUint32(d + k, true) === view.getUint32(k, true)) k += 4;
+          }
           while (k < end && arena[d + k] === buf[k]) k++;
           if (k === end) return e;
         }
@@ -110,6 +118,7 @@ export class ByteKeyTable {
       const a = Buffer.allocUnsafe(n);
       this.arena.copy(a, 0, 0, this.used);
       this.arena = a;
+      this.arenaView = viewOf(a);
     }
     buf.copy(this.arena, this.used, start, end);
     const e = this.count++;
@@ -153,20 +162,37 @@ export class ByteKeyTable {
   }
 }
 
+/** A DataView of a Buffer's memory, its offsets those of the Buffer. */
+export function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.length);
+}
+
 /** Longer keys are compared by Buffer#compare: its call costs more than a short loop. */
 const NATIVE_COMPARE = 64;
 
-/** Keys up to this long are hashed on every byte, which a caller may do as it scans them (FNV_START, fnvStep, finishHash). */
+/** Keys up to this long are hashed on every byte (hashShort(), which a caller may call with a view it has). */
 export const SHORT_KEY = 256;
-export const FNV_START = 0x811c9dc5;
+const FNV_START = 0x811c9dc5;
 
-export function fnvStep(h: number, byte: number): number {
-  return Math.imul(h ^ byte, 0x01000193);
+function fnvStep(h: number, word: number): number {
+  return Math.imul(h ^ word, 0x01000193);
 }
 
-export function finishHash(h: number, len: number): number {
+function finishHash(h: number, len: number): number {
   const x = Math.imul(h ^ len, 0x01000193);
   return (x ^ (x >>> 15)) >>> 0;
+}
+
+/**
+ * hashBytes() of a key of up to SHORT_KEY bytes, four at a time through `dv`,
+ * a DataView of `buf`'s memory (offsets as in `buf`).
+ */
+export function hashShort(buf: Buffer, dv: DataView, start: number, end: number): number {
+  let h = FNV_START;
+  let i = start;
+  for (; i + 4 <= end; i += 4) h = fnvStep(h, dv.getUint32(i, true));
+  for (; i < end; i++) h = fnvStep(h, buf[i] as number);
+  return finishHash(h, end - start);
 }
 
 export function hashBytes(buf: Buffer, start: number, end: number): number {
@@ -174,7 +200,16 @@ export function hashBytes(buf: Buffer, start: number, end: number): number {
   let h = FNV_START;
   if (len <= SHORT_KEY) {
     // Lines that differ in one digit of an address or offset must not collide: every byte counts.
-    for (let i = start; i < end; i++) h = fnvStep(h, buf[i] as number);
+    let i = start;
+    for (; i + 4 <= end; i += 4)
+      h = fnvStep(
+        h,
+        (buf[i] as number) |
+          ((buf[i + 1] as number) << 8) |
+          ((buf[i + 2] as number) << 16) |
+          ((buf[i + 3] as number) << 24),
+      );
+    for (; i < end; i++) h = fnvStep(h, buf[i] as number);
   } else {
     // Stack blocks: the first 128 bytes (the leaf's lines), the last 64, 64 spread over the middle.
     for (let i = start; i < start + 128; i++) h = fnvStep(h, buf[i] as number);
