@@ -201,7 +201,7 @@ describe('the diff table', () => {
           fc.pre(lines.some((l) => /\d$/.test(l) && l.includes(' ')));
           const path = join(dir, 'side.folded');
           writeFileSync(path, lines.join(crlf ? '\r\n' : '\n'));
-          const ranges = splitFiles([path], [statSync(path).size], parts).flat();
+          const ranges = splitFiles([path], [statSync(path).size], parts);
           // Whole lines, in order, covering the file.
           expect(ranges.map((r) => r.start)).toEqual([0, ...ranges.slice(0, -1).map((r) => r.end)]);
           const { sums, warnings } = addRangeSums([path], (await sumFoldedRanges(ranges)).reverse());
@@ -219,6 +219,36 @@ describe('the diff table', () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it('numbers a line too long to read in the whole file when the file is cut into ranges', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'long.folded');
+    // 2.2 MB of lines, then the long one: it starts in the third range or later.
+    const before = Array.from({ length: 250000 }, (_, i) => `main;f${i % 7} 1`).join('\n');
+    writeFileSync(path, `${before}\nmain;${'x'.repeat(5 << 20)} 1\nmain;g 2\n`);
+    const ranges = splitFiles([path], [statSync(path).size], 8);
+    expect(ranges.filter((r) => r.end <= 2.25e6).length).toBeGreaterThan(1);
+    const parts = await sumFoldedRanges(ranges);
+    expect(() => addRangeSums([path], parts)).toThrow(/long\.folded: line 250001: longer than 4 MiB/);
+  });
+
+  it('warns of invalid lines on stderr, and not with --json; --to with -o writes what --to asks for', () => {
+    const dir = tempDir();
+    const b = join(dir, 'b.folded');
+    const n = join(dir, 'n.folded');
+    writeFileSync(b, 'main;a 1\nbroken\nmain;b 2\n');
+    writeFileSync(n, 'main;b 3\nmain;a 1\n');
+    const r = pyro(['diff', b, n]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/b\.folded: skipped 1 invalid line \(the first is line 2/);
+    const j = pyro(['diff', b, n, '--json']);
+    expect(j.status).toBe(0);
+    expect(j.stderr).toBe('');
+    // Unsorted, so not merged from the files: read into a trie, and still folded-diff lines, not a graph.
+    const out = join(dir, 'out.svg');
+    expect(pyro(['diff', b, n, '--to', 'folded-diff', '-o', out]).status).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('main;a 1 1\nmain;b 2 3\n');
   });
 
   it('reads two folded files in step into one trie of a column per side, sorted or not', async () => {

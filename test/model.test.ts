@@ -5,6 +5,7 @@ import { foldedLines, parseFolded, writeFolded } from '../src/core/formats/folde
 import { sourceFromBuffer } from '../src/core/io/source.js';
 import { ProfileBuilder } from '../src/core/model/builder.js';
 import { ByteFrameInterner } from '../src/core/model/byte-interner.js';
+import { ByteKeyTable, hashBytes, hashShort, viewOf } from '../src/core/model/byte-keys.js';
 import { FrameTable } from '../src/core/model/frames.js';
 import { mergeProfiles } from '../src/core/model/merge.js';
 import type { Profile, ValueType } from '../src/core/model/profile.js';
@@ -341,6 +342,30 @@ describe('StackTrie', () => {
     expect(p.totals()).toEqual([0]);
     expect(foldedLines(p, 0)).toEqual([]);
     expect(new StackTrie(2).totalOf(0, 1)).toBe(0);
+  });
+});
+
+describe('byte keys', () => {
+  it('hashes names word by word with every byte counting, the same through a view as from the bytes', () => {
+    // Names that differ only in bytes at offsets 3, 7, 11 ... of a word: each must still spread.
+    const hashes = new Set<number>();
+    for (let i = 0; i < 10000; i++) {
+      const t = String(i).padStart(4, '0');
+      hashes.add(hashBytes(Buffer.from(`aaa${t[0]}bbb${t[1]}ccc${t[2]}ddd${t[3]}`), 0, 16));
+    }
+    expect(hashes.size).toBeGreaterThan(9990);
+    const bytes = Buffer.from('main;parse;readLine;x;0123456789abcdef0123456789abcdef');
+    const view = viewOf(bytes);
+    for (let start = 0; start < 8; start++)
+      for (let end = start; end <= bytes.length; end++)
+        expect(hashShort(bytes, view, start, end)).toBe(hashBytes(bytes, start, end));
+    // A table finds what it holds whether the caller gives a hash and a view or not.
+    const table = new ByteKeyTable();
+    for (let start = 0; start < 8; start++) {
+      const k = table.find(bytes, start, start + 20, hashShort(bytes, view, start, start + 20), view);
+      expect(k < 0 ? table.add(bytes, start, start + 20) : k).toBe(table.find(bytes, start, start + 20));
+    }
+    expect(table.size).toBe(8);
   });
 });
 

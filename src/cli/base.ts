@@ -131,7 +131,7 @@ export abstract class PyroCommand extends Command {
 
   /**
    * Per function, the sums of plain folded files (see sumFoldedFiles), on two
-   * threads when they are 16 MB or more together; their warnings printed.
+   * threads when they are 16 MB or more together; their warnings printed (not with --json).
    */
   protected async sumFolded(paths: string[]): Promise<FunctionSums[]> {
     const size = paths.reduce((n, f) => n + statSync(f).size, 0);
@@ -140,7 +140,7 @@ export abstract class PyroCommand extends Command {
         ? (ranges: FileRange[], claim: Int32Array) => sumInWorker(join(DIST, 'sum-worker.cjs'), ranges, claim)
         : undefined;
     const { sums, warnings } = await sumFoldedFiles(paths, elsewhere);
-    for (const w of warnings) process.stderr.write(`pyro: warning: ${w}\n`);
+    if (!this.jsonEnabled()) for (const w of warnings) process.stderr.write(`pyro: warning: ${w}\n`);
     return sums;
   }
 

@@ -110,7 +110,8 @@ export default class Diff extends PyroCommand {
       throw new PyroError(`--confidence ${flags.confidence}: expected a number between 0 and 1`, 2);
     if (flags.to === 'folded-diff' && (await this.sortedFoldedDiff(baseInputs, newInputs, flags))) return undefined;
     const sort = flags.sort as 'self' | 'total';
-    const graph = flags.output && /\.(svg|html?)$/i.test(flags.output) ? flags.output : undefined;
+    // --to's output goes to -o whatever its name.
+    const graph = !flags.to && flags.output && /\.(svg|html?)$/i.test(flags.output) ? flags.output : undefined;
     let all = graph || flags.to ? undefined : await this.foldedTable(baseInputs, newInputs, flags);
     let d = graph ? await this.foldedSides(baseInputs, newInputs, flags) : undefined;
     let repeated = false;
@@ -213,7 +214,7 @@ export default class Diff extends PyroCommand {
       ['width', 'base', 'new'].map((type) => ({ type, unit: SAMPLES.unit })),
       [1, 2],
     );
-    for (const w of warnings) process.stderr.write(`pyro: warning: ${w}\n`);
+    if (!this.jsonEnabled()) for (const w of warnings) process.stderr.write(`pyro: warning: ${w}\n`);
     return diffOfColumns(profile, SAMPLES);
   }
 
@@ -228,7 +229,7 @@ export default class Diff extends PyroCommand {
       return undefined;
     const paths: [string, string] = [baseInputs[0] as string, newInputs[0] as string];
     const inputFormat = flags['input-format'] as string | undefined;
-    for (const p of paths) if ((await plainFileFormat(p, inputFormat)) !== 'folded') return undefined;
+    for (const p of paths) if (plainFileFormat(p, inputFormat) !== 'folded') return undefined;
     return paths;
   }
 

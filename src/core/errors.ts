@@ -14,7 +14,11 @@ export class PyroError extends Error {
 
 /** Bad input: names the source and, where known, the line or field. */
 export class InputError extends PyroError {
-  constructor(source: string, detail: string, line?: number) {
+  constructor(
+    readonly source: string,
+    readonly detail: string,
+    readonly line?: number,
+  ) {
     super(line === undefined ? `${source}: ${detail}` : `${source}: line ${line}: ${detail}`);
     this.name = 'InputError';
   }

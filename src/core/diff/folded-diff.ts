@@ -140,10 +140,8 @@ export async function foldedDiffOfSortedFiles(
     if (pendingLen >= 0 && (sb !== 0 || sn !== 0)) writer.line(pending, 0, pendingLen, sb, sn);
   };
   for (;;) {
-    const ra = a.ready();
-    const hasA = ra === true || (ra !== false && (await ra));
-    const rb = b.ready();
-    const hasB = rb === true || (rb !== false && (await rb));
+    const hasA = a.ready() || (await a.more());
+    const hasB = b.ready() || (await b.more());
     if (!hasA && !hasB) break;
     // The lower of the two heads (the base's first when equal).
     const side =

@@ -3,6 +3,7 @@
 // more. The sums of a file's lines add up, so a file is cut at line starts
 // into byte ranges that threads sum apart, and the parts are added together.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { InputError } from '../errors.js';
 import { FoldedCursor, FoldedFrames, invalidLines } from '../formats/folded.js';
 import { FILE_CHUNK_BYTES, openFileRange } from '../io/source.js';
 import { FrameTable } from '../model/frames.js';
@@ -35,6 +36,8 @@ export interface RangeSums extends FunctionSums {
   valid: number;
   invalid: number;
   firstInvalid: number;
+  /** A line that stopped the range (longer than a line may be), numbered from the range's start. */
+  failure?: { line: number; detail: string };
 }
 
 /**
@@ -68,36 +71,46 @@ async function sumFoldedRange(r: FileRange, index: number, buffer: Buffer): Prom
   let whole = 0;
   let depth = 0;
   const { line } = lines;
-  do {
-    while (lines.next()) {
-      const buf = lines.buf;
-      stack.next(buf, line.start, line.stackEnd);
-      const kept = stack.kept;
-      for (let d = kept; d < depth; d++) (onStack[fns[d] as number] as number)--;
-      depth = stack.depth;
-      if (frames.size > self.length) {
-        self = growFloat64(self, frames.size);
-        total = growFloat64(total, frames.size);
-        onStack = growInt32(onStack, frames.size);
+  let failure: RangeSums['failure'];
+  try {
+    await sumLines();
+  } catch (e) {
+    // Numbered from the range's start: addRangeSums() numbers it in the file, knowing the ranges before.
+    if (!(e instanceof InputError && e.line !== undefined)) throw e;
+    failure = { line: e.line, detail: e.detail };
+  }
+  async function sumLines(): Promise<void> {
+    do {
+      while (lines.next()) {
+        const buf = lines.buf;
+        stack.next(buf, line.start, line.stackEnd);
+        const kept = stack.kept;
+        for (let d = kept; d < depth; d++) (onStack[fns[d] as number] as number)--;
+        depth = stack.depth;
+        if (frames.size > self.length) {
+          self = growFloat64(self, frames.size);
+          total = growFloat64(total, frames.size);
+          onStack = growInt32(onStack, frames.size);
+        }
+        if (depth > fns.length) {
+          fns = growInt32(fns, depth);
+          const wider = new Uint8Array(fns.length);
+          wider.set(first);
+          first = wider;
+        }
+        const ids = stack.frames;
+        for (let d = kept; d < depth; d++) {
+          const f = ids[d] as number;
+          fns[d] = f;
+          first[d] = (onStack[f] as number)++ === 0 ? 1 : 0;
+        }
+        const count = line.count;
+        for (let d = 0; d < depth; d++) if (first[d]) total[fns[d] as number] += count;
+        if (depth > 0) self[fns[depth - 1] as number] += count;
+        whole += count;
       }
-      if (depth > fns.length) {
-        fns = growInt32(fns, depth);
-        const wider = new Uint8Array(fns.length);
-        wider.set(first);
-        first = wider;
-      }
-      const ids = stack.frames;
-      for (let d = kept; d < depth; d++) {
-        const f = ids[d] as number;
-        fns[d] = f;
-        first[d] = (onStack[f] as number)++ === 0 ? 1 : 0;
-      }
-      const count = line.count;
-      for (let d = 0; d < depth; d++) if (first[d]) total[fns[d] as number] += count;
-      if (depth > 0) self[fns[depth - 1] as number] += count;
-      whole += count;
-    }
-  } while (await lines.fill());
+    } while (await lines.fill());
+  }
   const names = Array.from({ length: frames.size }, (_, f) => frames.nameOf(f));
   return {
     index,
@@ -110,6 +123,7 @@ async function sumFoldedRange(r: FileRange, index: number, buffer: Buffer): Prom
     valid: lines.valid,
     invalid: lines.invalid,
     firstInvalid: lines.firstInvalid,
+    failure,
   };
 }
 
@@ -128,7 +142,7 @@ export async function sumFoldedFiles(
 ): Promise<{ sums: FunctionSums[]; warnings: string[] }> {
   const sizes = paths.map((p) => statSync(p).size);
   const whole = sizes.reduce((n, s) => n + s, 0);
-  const ranges = splitFiles(paths, sizes, elsewhere ? Math.max(2, Math.ceil(whole / RANGE_BYTES)) : 1).flat();
+  const ranges = splitFiles(paths, sizes, elsewhere ? Math.max(2, Math.ceil(whole / RANGE_BYTES)) : 1);
   if (!elsewhere) return addRangeSums(paths, await sumFoldedRanges(ranges));
   const claim = new Int32Array(new SharedArrayBuffer(4));
   const parts = await Promise.all([elsewhere(ranges, claim), sumFoldedRanges(ranges, claim)]);
@@ -136,31 +150,23 @@ export async function sumFoldedFiles(
 }
 
 /**
- * Cuts the files into `parts` runs of ranges of about equal size, each range
- * whole lines: a cut moves on to the next line start.
+ * Cuts the files into ranges of whole lines, about a `parts`-th of their
+ * bytes each (none across two files): a cut moves on to the next line start.
  */
-export function splitFiles(paths: readonly string[], sizes: readonly number[], parts: number): FileRange[][] {
-  const whole = sizes.reduce((n, s) => n + s, 0);
-  const out: FileRange[][] = [];
-  let file = 0;
-  let at = 0;
-  for (let p = 0; p < parts; p++) {
-    let room = p === parts - 1 ? Number.POSITIVE_INFINITY : Math.ceil(whole / parts);
-    const ranges: FileRange[] = [];
-    while (file < paths.length && room > 0) {
-      const size = sizes[file] as number;
-      const path = paths[file] as string;
+export function splitFiles(paths: readonly string[], sizes: readonly number[], parts: number): FileRange[] {
+  const step = Math.ceil(sizes.reduce((n, s) => n + s, 0) / parts);
+  const out: FileRange[] = [];
+  let room = step;
+  paths.forEach((path, file) => {
+    const size = sizes[file] as number;
+    for (let at = 0; at < size; ) {
       const end = size - at <= room ? size : lineStart(path, at + room, size);
-      if (end > at) ranges.push({ file, path, start: at, end });
+      out.push({ file, path, start: at, end });
       room -= end - at;
+      if (room <= 0) room = step;
       at = end;
-      if (at >= size) {
-        file++;
-        at = 0;
-      }
     }
-    out.push(ranges);
-  }
+  });
   return out;
 }
 
@@ -206,6 +212,7 @@ export function addRangeSums(
     let invalid = 0;
     let firstInvalid = 0;
     for (const r of parts) {
+      if (r.failure) throw new InputError(path, r.failure.detail, lines + r.failure.line);
       r.names.forEach((name, f) => {
         const id = ids.get(name) as number;
         self[id] += r.self[f] as number;

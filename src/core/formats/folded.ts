@@ -52,8 +52,7 @@ export async function parseFoldedColumns(
     let low = -1;
     for (let i = 0; i < cursors.length; i++) {
       const c = cursors[i] as FoldedCursor;
-      const r = c.ready();
-      if (!(r === true || (r !== false && (await r)))) continue;
+      if (!(c.ready() || (await c.more()))) continue;
       const l = cursors[low] as FoldedCursor | undefined;
       if (!l || c.buf.compare(l.buf, l.line.start, l.line.stackEnd, c.line.start, c.line.stackEnd) < 0) low = i;
     }
@@ -71,8 +70,8 @@ export async function parseFoldedColumns(
  * The frames of folded stacks given one after another. Sorted folded files
  * repeat long prefixes: the frames of the common prefix with the previous
  * stack are kept after a byte compare (four bytes at a time), and only the
- * rest are interned, each name found by a native search for its ';' and
- * hashed four bytes at a time.
+ * rest are interned, each name's end found and the name hashed four bytes at
+ * a time.
  */
 export class FoldedFrames {
   /** Frames of the current stack, root first: frame ids, their interner keys, and where each ends (from the stack's start). */
@@ -117,8 +116,14 @@ export class FoldedFrames {
     const names = this.names;
     let from = depth === 0 ? start : start + (ends[depth - 1] as number) + 1;
     while (from <= end) {
-      let i = buf.indexOf(59 /* ; */, from);
-      if (i < 0 || i > end) i = end;
+      // The name's end: its ';', four bytes at a time (a word holds a ';' when word ^ ";;;;" has a zero byte).
+      let i = from;
+      while (i + 4 <= end) {
+        const x = dv.getUint32(i, true) ^ 0x3b3b3b3b;
+        if (((x - 0x01010101) & ~x & 0x80808080) !== 0) break;
+        i += 4;
+      }
+      while (i < end && buf[i] !== 59 /* ; */) i++;
       if (depth === ends.length) {
         ends = this.ends = growInt32(ends, depth + 1);
         this.frames = growInt32(this.frames, depth + 1);
@@ -260,17 +265,16 @@ export class FoldedCursor {
   }
 
   /**
-   * Whether there is a current line (false at the end of the source); taken()
-   * moves past it. At once when the bytes read so far hold one, else a promise
-   * that reads on: most lines cost no promise.
+   * Whether there is a current line among the bytes read so far (taken()
+   * moves past it); when there is not, `await more()` reads on and says
+   * whether there is one at all. Most lines thus cost no promise.
    */
-  ready(): boolean | Promise<boolean> {
+  ready(): boolean {
     if (this.has) return true;
-    if (this.done) return false;
-    return this.next() || this.readOn();
+    return !this.done && this.next();
   }
 
-  private async readOn(): Promise<boolean> {
+  async more(): Promise<boolean> {
     while (!this.has && !this.done) if (!this.next() && !(await this.lines.fill())) this.done = true;
     return this.has;
   }

@@ -1,6 +1,5 @@
-import { statSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { openSource, type Source } from '../io/source.js';
+import { plainFileHead, type Source } from '../io/source.js';
 import type { Profile } from '../model/profile.js';
 import { callgrind } from './callgrind.js';
 import { cpuprofile } from './cpuprofile.js';
@@ -54,7 +53,7 @@ export function formatById(id: string): ProfileFormat | undefined {
 export const WRITABLE = FORMATS.filter((f) => f.write).map((f) => f.id);
 
 /** The format of an input, from its content (the first "yes", else the first "maybe"). */
-export function detectFormat(source: Source): ProfileFormat {
+export function detectFormat(source: Pick<Source, 'name' | 'head' | 'complete'>): ProfileFormat {
   if (source.head.length === 0) throw new InputError(source.name, 'empty input: no profile in it');
   let maybe: ProfileFormat | undefined;
   for (const f of FORMATS) {
@@ -73,12 +72,10 @@ export function detectFormat(source: Source): ProfileFormat {
  * The format of a regular file whose bytes are its content as they are (not
  * compressed, no byte order mark), for readers that split it; else undefined.
  */
-export async function plainFileFormat(path: string, formatId?: string): Promise<string | undefined> {
-  if (path === '-' || !statSync(path, { throwIfNoEntry: false })?.isFile()) return undefined;
-  const source = await openSource(path);
-  await source.chunks()[Symbol.asyncIterator]().return?.();
-  if (source.path === undefined) return undefined;
-  return formatId ?? detectFormat(source).id;
+export function plainFileFormat(path: string, formatId?: string): string | undefined {
+  const head = plainFileHead(path);
+  if (!head) return undefined;
+  return formatId ?? detectFormat(head).id;
 }
 
 /** Reads one source into a Profile, detecting its format unless one is given. */

@@ -95,6 +95,23 @@ async function* readFileChunks(
 }
 
 /**
+ * The start of a regular file whose bytes are its content as they are (not
+ * compressed, no byte order mark), for detection; undefined for other files.
+ */
+export function plainFileHead(path: string): { name: string; head: Buffer; complete: boolean } | undefined {
+  if (path === '-' || !statSync(path, { throwIfNoEntry: false })?.isFile()) return undefined;
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.allocUnsafe(HEAD_BYTES + 1);
+    const n = readSync(fd, head, 0, head.length, 0);
+    if ((head[0] === GZIP[0] && head[1] === GZIP[1]) || detectBom(head.subarray(0, n))) return undefined;
+    return { name: path, head: head.subarray(0, Math.min(n, HEAD_BYTES)), complete: n <= HEAD_BYTES };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Bytes [start, end) of a plain (not compressed) file as they are, for a
  * reader that splits one file between threads at line starts. `buffer`: read
  * into it (read as transient chunks), so that range after range reuses one.

@@ -174,8 +174,14 @@ const NATIVE_COMPARE = 64;
 export const SHORT_KEY = 256;
 const FNV_START = 0x811c9dc5;
 
-function fnvStep(h: number, word: number): number {
-  return Math.imul(h ^ word, 0x01000193);
+function fnvStep(h: number, byte: number): number {
+  return Math.imul(h ^ byte, 0x01000193);
+}
+
+/** A word's step: the multiply carries bits upwards only, so the high bits are folded back down. */
+function wordStep(h: number, word: number): number {
+  const x = Math.imul(h ^ word, 0x01000193);
+  return x ^ (x >>> 15);
 }
 
 function finishHash(h: number, len: number): number {
@@ -190,7 +196,7 @@ function finishHash(h: number, len: number): number {
 export function hashShort(buf: Buffer, dv: DataView, start: number, end: number): number {
   let h = FNV_START;
   let i = start;
-  for (; i + 4 <= end; i += 4) h = fnvStep(h, dv.getUint32(i, true));
+  for (; i + 4 <= end; i += 4) h = wordStep(h, dv.getUint32(i, true));
   for (; i < end; i++) h = fnvStep(h, buf[i] as number);
   return finishHash(h, end - start);
 }
@@ -202,7 +208,7 @@ export function hashBytes(buf: Buffer, start: number, end: number): number {
     // Lines that differ in one digit of an address or offset must not collide: every byte counts.
     let i = start;
     for (; i + 4 <= end; i += 4)
-      h = fnvStep(
+      h = wordStep(
         h,
         (buf[i] as number) |
           ((buf[i + 1] as number) << 8) |
