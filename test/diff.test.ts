@@ -406,6 +406,12 @@ describe('the differential flamegraph', () => {
     expect(pyro(['diff', gz('before.txt'), gz('after.txt'), '-o', merged]).status).toBe(0);
     const drawn = (text: string) => text.slice(text.indexOf('<g id="frames">'));
     expect(drawn(readFileSync(merged, 'utf8'))).toBe(drawn(svg));
+    // The profile inside is the same too: both sides' values and samples.
+    const inside = (file: string) => {
+      const [i] = JSON.parse(pyro(['info', file, '--json']).stdout) as { samples: number; valueTypes: unknown[] }[];
+      return i;
+    };
+    expect(inside(merged)).toEqual({ ...inside(out), input: merged });
   });
 
   it('writes the differential page: the graph with the table beside it, working in a browser, read back by pyro', async () => {

@@ -136,6 +136,8 @@ export function combineSides(d: Diff, valueTypes: ValueType[], baseColumn = 0, n
   });
   const out = new Profile(valueTypes, all.strings);
   out.format = 'diff';
+  // The samples of both sides (as when both are read into one profile, diffOfColumns).
+  out.sampleCount = d.base === d.next ? d.base.sampleCount : d.base.sampleCount + d.next.sampleCount;
   for (const f of byRank) {
     out.frames.intern(
       all.frames.name[f] as number,

@@ -164,7 +164,7 @@ export class FoldedFrames {
  * "f;..." comes after) is looked for in the node's child list; when that
  * happens too often (the stacks are not sorted), the trie's hash takes over.
  */
-export class FoldedTrieBuilder {
+class FoldedTrieBuilder {
   readonly trie: StackTrie;
   private readonly stacks: FoldedFrames;
   private path = new Int32Array(257);
@@ -312,7 +312,7 @@ export function invalidLines(name: string, valid: number, invalid: number, first
 }
 
 /** One folded line taken apart: the stack is buf[start, stackEnd), then whitespace, then the count. */
-export class FoldedLine {
+class FoldedLine {
   start = 0;
   stackEnd = 0;
   count = 0;
