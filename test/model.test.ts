@@ -143,6 +143,55 @@ describe('StackTrie', () => {
     );
   });
 
+  /** insertStacks (leaf first, or root first) against inserting each stack, with stacks inserted before and after. */
+  function checkInsertStacks(
+    stacks: { stack: number[]; value: number }[],
+    before: number[][],
+    after: number[][],
+    rootFirst: boolean,
+  ): void {
+    // One by one: the reference.
+    const want = new StackTrie(2);
+    for (const s of before) want.insert(s, 0, s.length);
+    for (const { stack, value } of stacks) {
+      const n = want.insert(stack, 0, stack.length);
+      want.addSelf(n, 0, value);
+      want.addSelf(n, 1, 2 * value);
+    }
+    for (const s of after) want.insert(s, 0, s.length);
+    const got = new StackTrie(2);
+    for (const s of before) got.insert(s, 0, s.length);
+    const frames = new Int32Array(stacks.reduce((a, x) => a + x.stack.length, 0));
+    const start = new Int32Array(stacks.length);
+    const depth = new Int32Array(stacks.length);
+    const values = new Float64Array(stacks.length * 2);
+    let at = 0;
+    stacks.forEach(({ stack, value }, i) => {
+      start[i] = at;
+      depth[i] = stack.length;
+      if (rootFirst) for (const f of stack) frames[at++] = f;
+      else for (let j = stack.length - 1; j >= 0; j--) frames[at++] = stack[j] as number;
+      values[2 * i] = value;
+      values[2 * i + 1] = 2 * value;
+    });
+    got.insertStacks(frames, start, depth, values, rootFirst);
+    for (const s of after) got.insert(s, 0, s.length);
+    const contents = (t: StackTrie) => {
+      const m = new Map<string, number[]>();
+      for (let n = 0; n < t.size; n++) m.set(t.stackOf(n).join(','), [t.selfOf(n, 0), t.selfOf(n, 1), t.totalOf(n, 0)]);
+      return m;
+    };
+    expect(got.size).toBe(want.size);
+    expect(contents(got)).toEqual(contents(want));
+    // The child lists give every node once, under its parent.
+    for (let n = 0; n < got.size; n++) {
+      for (const c of got.children(n)) expect(got.parent[c]).toBe(n);
+    }
+    expect(Array.from({ length: got.size }, (_, n) => got.children(n).length).reduce((a, b) => a + b, 0)).toBe(
+      got.size - 1,
+    );
+  }
+
   it('insertStacks gives the trie of inserting each stack, into an empty trie or not, and child() works after it', () => {
     const stackArb = fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 12 });
     fc.assert(
@@ -150,52 +199,24 @@ describe('StackTrie', () => {
         fc.array(fc.record({ stack: stackArb, value: fc.integer({ min: 0, max: 9 }) }), { maxLength: 40 }),
         fc.array(stackArb, { maxLength: 5 }),
         fc.array(stackArb, { maxLength: 5 }),
-        (stacks, before, after) => {
-          // One by one: the reference.
-          const want = new StackTrie(2);
-          for (const s of before) want.insert(s, 0, s.length);
-          for (const { stack, value } of stacks) {
-            const n = want.insert(stack, 0, stack.length);
-            want.addSelf(n, 0, value);
-            want.addSelf(n, 1, 2 * value);
-          }
-          for (const s of after) want.insert(s, 0, s.length);
-          // In bulk (leaf first), with other stacks inserted before and after one by one.
-          const got = new StackTrie(2);
-          for (const s of before) got.insert(s, 0, s.length);
-          const frames = new Int32Array(stacks.reduce((a, x) => a + x.stack.length, 0));
-          const start = new Int32Array(stacks.length);
-          const depth = new Int32Array(stacks.length);
-          const values = new Float64Array(stacks.length * 2);
-          let at = 0;
-          stacks.forEach(({ stack, value }, i) => {
-            start[i] = at;
-            depth[i] = stack.length;
-            for (let j = stack.length - 1; j >= 0; j--) frames[at++] = stack[j] as number;
-            values[2 * i] = value;
-            values[2 * i + 1] = 2 * value;
-          });
-          got.insertStacks(frames, start, depth, values);
-          for (const s of after) got.insert(s, 0, s.length);
-          const contents = (t: StackTrie) => {
-            const m = new Map<string, number[]>();
-            for (let n = 0; n < t.size; n++)
-              m.set(t.stackOf(n).join(','), [t.selfOf(n, 0), t.selfOf(n, 1), t.totalOf(n, 0)]);
-            return m;
-          };
-          expect(got.size).toBe(want.size);
-          expect(contents(got)).toEqual(contents(want));
-          // The child lists give every node once, under its parent.
-          for (let n = 0; n < got.size; n++) {
-            for (const c of got.children(n)) expect(got.parent[c]).toBe(n);
-          }
-          expect(Array.from({ length: got.size }, (_, n) => got.children(n).length).reduce((a, b) => a + b, 0)).toBe(
-            got.size - 1,
-          );
-        },
+        fc.boolean(),
+        checkInsertStacks,
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('insertStacks of a batch large enough to be sorted first gives the same trie, in any order', () => {
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 48271) >>> 0) % 2147483647) / 2147483647;
+    for (const rootFirst of [false, true]) {
+      const stacks = Array.from({ length: 20_000 }, () => ({
+        stack: Array.from({ length: Math.floor(next() * 14) }, () => Math.floor(next() * 6)),
+        value: Math.floor(next() * 5),
+      }));
+      checkInsertStacks(stacks, [], [[1, 2, 3]], rootFirst);
+      checkInsertStacks(stacks, [[0, 1]], [], rootFirst);
+    }
   });
 
   it('mergeFrom gives the trie of inserting each stack, frames mapped (one to one or not), into an empty trie or not', () => {

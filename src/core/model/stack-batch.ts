@@ -3,8 +3,8 @@ import type { Profile } from './profile.js';
 
 /**
  * Stacks gathered by a reader and inserted into a profile's tries at the end,
- * in one StackTrie.insertStacks per label set: sorted, so that an empty trie
- * is built without hashing, in depth-first order.
+ * in one StackTrie.insertStacks per label set (which builds an empty trie
+ * from many stacks without hashing).
  */
 export class StackBatch {
   // Small to start (they double as needed): a server reads many small profiles.

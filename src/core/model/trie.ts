@@ -17,6 +17,9 @@ export interface TrieDerived {
   byFrame?: boolean;
 }
 
+/** Stacks in one insertStacks() into an empty trie from which sorting them first pays (no hashing). */
+const SORTED_BUILD_MIN = 16_384;
+
 /**
  * A prefix tree of call stacks, stored column-wise in typed arrays.
  *
@@ -180,10 +183,12 @@ export class StackTrie {
   /**
    * Inserts many stacks at once: stack i is frames[start[i] .. start[i] + depth[i]),
    * leaf first (or root first with `rootFirst`), and adds values[i * nTypes + t]
-   * to its leaf's self. Into an empty trie, the stacks are sorted root first and
-   * appended without a single hash probe (after the common prefix with the
-   * previous stack, every node is new), in depth-first order; the hash is built
-   * when child() or find() is next called.
+   * to its leaf's self. Each stack starts from the common prefix with the
+   * previous one. A large batch into an empty trie is sorted root first, so
+   * that every node after that prefix is new and nothing is hashed (the hash
+   * is built when child() or find() is next called); otherwise the stacks go
+   * in as they come, probing the hash only from where one parts from the
+   * previous one (once per stack when writers group them by prefix, as most do).
    */
   insertStacks(
     frames: Int32Array,
@@ -197,68 +202,76 @@ export class StackTrie {
     // Frame j (root first) of stack i is frames[base(i) + step * j].
     const step = rootFirst ? 1 : -1;
     const base = (i: number) => (start[i] as number) + (rootFirst ? 0 : (depth[i] as number) - 1);
-    if (this.size > 1) {
-      for (let i = 0; i < n; i++) {
-        const s = start[i] as number;
-        const e = s + (depth[i] as number);
-        const leaf = rootFirst ? this.insert(frames, s, e) : this.insertReversed(frames, s, e);
-        for (let t = 0; t < k; t++) this.self[leaf * k + t] += values[i * k + t] as number;
-      }
-      this.totalsValid = false;
-      return;
-    }
-    const order = new Int32Array(n);
     let maxDepth = 0;
-    let room = 1;
+    let room = this.size;
     for (let i = 0; i < n; i++) {
-      order[i] = i;
       const d = depth[i] as number;
       room += d;
       if (d > maxDepth) maxDepth = d;
     }
-    order.sort((a, b) => {
-      const da = depth[a] as number;
-      const db = depth[b] as number;
-      const ba = base(a);
-      const bb = base(b);
-      const m = Math.min(da, db);
-      for (let j = 0; j < m; j++) {
-        const fa = frames[ba + step * j] as number;
-        const fb = frames[bb + step * j] as number;
-        if (fa !== fb) return fa - fb;
-      }
-      return da - db;
-    });
-    // Room for every frame of every stack: pages never written are never touched.
-    if (room > this.parent.length) this.grow(room);
-    const { parent, frame, self } = this;
+    let order: Int32Array | undefined;
+    if (this.size === 1 && n >= SORTED_BUILD_MIN) {
+      order = new Int32Array(n);
+      for (let i = 0; i < n; i++) order[i] = i;
+      order.sort((a, b) => {
+        const da = depth[a] as number;
+        const db = depth[b] as number;
+        const ba = base(a);
+        const bb = base(b);
+        const m = Math.min(da, db);
+        for (let j = 0; j < m; j++) {
+          const fa = frames[ba + step * j] as number;
+          const fb = frames[bb + step * j] as number;
+          if (fa !== fb) return fa - fb;
+        }
+        return da - db;
+      });
+      // Room for every frame of every stack: pages never written are never touched.
+      if (room > this.parent.length) this.grow(room);
+      this.indexed = false;
+    } else if (!this.indexed) this.rehash(this.table.length);
     const path = new Int32Array(maxDepth + 1);
-    let size = this.size;
     let prevBase = 0;
     let prevDepth = 0;
     for (let o = 0; o < n; o++) {
-      const i = order[o] as number;
+      const i = order ? (order[o] as number) : o;
       const d = depth[i] as number;
       const at = base(i);
       const m = Math.min(d, prevDepth);
-      let l = 0;
-      while (l < m && frames[at + step * l] === frames[prevBase + step * l]) l++;
-      for (let j = l; j < d; j++) {
-        parent[size] = path[j] as number;
-        frame[size] = frames[at + step * j] as number;
-        path[j + 1] = size++;
+      let j = 0;
+      while (j < m && frames[at + step * j] === frames[prevBase + step * j]) j++;
+      let node = path[j] as number;
+      if (!order) {
+        for (; j < d; j++) {
+          const c = this.find(node, frames[at + step * j] as number);
+          if (c < 0) break;
+          path[j + 1] = node = c;
+        }
       }
-      const leaf = path[d] as number;
-      for (let t = 0; t < k; t++) self[leaf * k + t] += values[i * k + t] as number;
+      for (; j < d; j++) path[j + 1] = node = this.appendNew(node, frames[at + step * j] as number, !order);
+      for (let t = 0; t < k; t++) this.self[node * k + t] += values[i * k + t] as number;
       prevBase = at;
       prevDepth = d;
     }
-    if (size > this.size) {
-      this.size = size;
-      this.indexed = false;
-      this.childLists = undefined;
-    }
     this.totalsValid = false;
+  }
+
+  /** A new child of `parent`, known to have none for `frame`; added to the hash when `index`. */
+  private appendNew(parent: number, frame: number, index: boolean): number {
+    const node = this.size++;
+    if (node >= this.parent.length) this.grow(node + 1);
+    this.parent[node] = parent;
+    this.frame[node] = frame;
+    this.childLists = undefined;
+    if (!index) return node;
+    if (this.size * 2 > this.table.length) this.rehash();
+    else {
+      const { table, mask } = this;
+      let i = StackTrie.slot(parent, frame) & mask;
+      while (table[i] !== 0) i = (i + 1) & mask;
+      table[i] = node + 1;
+    }
+    return node;
   }
 
   private grow(min: number): void {
