@@ -11,7 +11,7 @@ import { CodecError, decodeTrie, encodeTrie } from '../src/core/store/codec.js';
 import { bucketMs, LEVELS, planRange } from '../src/core/store/levels.js';
 import { DB_FILE, matchSeries, resolveStoreDir, STORE_VERSION, Store } from '../src/core/store/store.js';
 import { corpus, readBytes, readFile, tempDir } from './helpers.js';
-import { flatten, randomProfile, sorted } from './store-helpers.js';
+import { flatten, randomProfile, rng as rngOf, sorted } from './store-helpers.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2025, 0, 1);
@@ -412,15 +412,117 @@ describe('store: relabel, remove, gc', () => {
   });
 });
 
+describe('store: deferred placement (pyro server)', () => {
+  /** Buckets and profile levels, as a store keeps them: equal when the same profiles are placed. */
+  function layout(dir: string) {
+    const db = new Database(join(dir, DB_FILE), { readonly: true });
+    try {
+      return {
+        buckets: db.prepare('SELECT series, level, bucket, count, total FROM buckets ORDER BY 1, 2, 3').all(),
+        levels: db.prepare('SELECT series, t, level FROM profiles ORDER BY 1, 2, 3').all(),
+      };
+    } finally {
+      db.close();
+    }
+  }
+  const times = (n: number) => {
+    const r = (i: number) => ((i * 2654435761) % 1000) / 1000;
+    return Array.from({ length: n }, (_, i) =>
+      Math.floor(T0 + (i < n / 2 ? r(i) * 20 * DAY : r(i) * 3 * 3600_000) + i),
+    );
+  };
+
+  it('answers exactly at every step, whatever is placed yet, and ends as placing at once does', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 }), (seed) => {
+        const r = rngOf(seed);
+        const at = times(120);
+        const deferred = tempDir('pyro-store-');
+        const eager = tempDir('pyro-store-');
+        const store = Store.open(deferred);
+        const reference = Store.open(eager);
+        const items: { t: number; p: Profile; env: string }[] = [];
+        let i = 0;
+        while (i < at.length) {
+          // A batch, deferred (or now and then placed at once, placing what waits too)...
+          const n = 1 + Math.floor(r() * 20);
+          const batch = at.slice(i, i + n).map((t, j) => {
+            const it = { t, p: randomProfile(5000 + i + j), env: (i + j) % 3 ? 'a' : 'b' };
+            items.push(it);
+            return { profile: it.p, options: { app: 'api', labels: { env: it.env }, at: t } };
+          });
+          i += n;
+          store.ingestMany(batch, r() < 0.85);
+          reference.ingestMany(batch);
+          // ...then some of what waits placed, and queries answered exactly meanwhile.
+          if (r() < 0.6) store.settle(1 + Math.floor(r() * 30));
+          const a = T0 + Math.floor(r() * 21 * DAY);
+          const b = r() < 0.5 ? a + Math.floor(r() * 3 * 3600_000) : T0 + Math.floor(r() * 21 * DAY);
+          const [from, until] = a < b ? [a, b] : [b, a];
+          for (const env of ['a', 'b']) {
+            const q = store.query(sel(`api{env="${env}"}`), { from, until });
+            expect(q ? sorted(flatten(q, 'cpu')) : []).toEqual(expected(items, from, until, env));
+          }
+          const stats = store.series(sel('api'));
+          expect(stats.reduce((a, s) => a + s.profiles, 0)).toBe(items.length * 2);
+        }
+        while (store.settle(7) > 0);
+        expect(store.settle()).toBe(0);
+        store.close();
+        reference.close();
+        expect(layout(deferred)).toEqual(layout(eager));
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  it('relabel, remove and gc place what waits first: nothing lost or counted twice', () => {
+    const dir = tempDir('pyro-store-');
+    const store = Store.open(dir);
+    // Two of every time: one profile placed, one waiting, in the same buckets.
+    const items = [...times(60), ...times(60)].map((t, i) => ({
+      t,
+      p: randomProfile(7000 + i),
+      env: i % 2 ? 'a' : 'b',
+    }));
+    const batch = (list: typeof items) =>
+      list.map((it) => ({ profile: it.p, options: { app: 'api', labels: { env: it.env }, at: it.t } }));
+    const check = (list: typeof items) => {
+      for (const env of ['a', 'b', 'c']) {
+        const q = store.query(sel(`api{env="${env}"}`), ALL);
+        expect(q ? sorted(flatten(q, 'cpu')) : []).toEqual(expected(list, ALL.from, ALL.until, env));
+        const n = store.series(sel(`api{env="${env}"}`)).reduce((a, s) => a + s.profiles, 0);
+        expect(n).toBe(list.filter((it) => it.env === env).length * 2);
+      }
+    };
+    store.ingestMany(batch(items.slice(0, 60)));
+    store.ingestMany(batch(items.slice(60, 100)), true);
+    store.relabel(sel('api{env="a"}'), ALL, { env: 'c' }, []);
+    const moved = items.map((it, i) => (i < 100 && it.env === 'a' ? { ...it, env: 'c' } : it));
+    check(moved.slice(0, 100));
+    store.ingestMany(batch(moved.slice(100)), true);
+    const cut = T0 + 10 * DAY;
+    store.remove(sel('api{env="b"}'), { from: ALL.from, until: cut });
+    const left = moved.filter((it) => !(it.env === 'b' && it.t < cut));
+    check(left);
+    const again = items.slice(0, 30).map((it) => ({ ...it, env: 'c' }));
+    store.ingestMany(batch(again), true);
+    store.gc({ olderThan: T0 + 5 * DAY, keepLevels: false });
+    check([...left, ...again].filter((it) => it.t >= T0 + 5 * DAY));
+    expect(store.settle()).toBe(0);
+    store.close();
+  });
+});
+
 describe('store: versions', () => {
-  it('opens a store of the first format (v1) and adds what the next one has (remote acknowledgments)', async () => {
+  it('opens a store of the first format (v1) and adds what the next ones have (remote acknowledgments, pending profiles)', async () => {
     const dir = tempDir('pyro-store-');
     const store = Store.open(dir);
     store.ingest(await readBytes('a.folded', 'main;work 3\n'), { app: 'old' });
     store.close();
     // The v1 schema: no remote_acks table, and its version.
     const db = new Database(join(dir, DB_FILE));
-    db.exec('DROP TRIGGER profiles_forget_acks; DROP TABLE remote_acks;');
+    db.exec('DROP TRIGGER profiles_forget_acks; DROP TABLE remote_acks; DROP INDEX profiles_pending;');
     db.pragma('user_version = 1');
     db.close();
     const again = Store.open(dir);

@@ -77,7 +77,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     let s = stores.get(tenant);
     if (!s) {
       const store = Store.open(tenant === NO_TENANT ? o.storeDir : join(o.storeDir, 'tenants', tenant));
-      s = { store, queue: new IngestQueue(store) };
+      s = { store, queue: new IngestQueue(store, o.log) };
       stores.set(tenant, s);
     }
     return s;
@@ -189,7 +189,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         if (open === 0) return;
         idle.push(() => server.closeAllConnections());
       });
-      for (const s of stores.values()) s.store.close();
+      for (const s of stores.values()) {
+        s.queue.close();
+        s.store.close();
+      }
       stores.clear();
     },
   };
@@ -272,12 +275,21 @@ async function ingest(c: RouteContext): Promise<Reply> {
  * Group commit: the profiles that arrive while the event loop is busy are
  * stored in one transaction, and each request is answered once it is
  * committed. Under load a batch grows, and its cost per profile falls.
+ * Stored profiles are placed into their levels' buckets later, many at once
+ * (the store reads them raw meanwhile), in chunks that keep the event loop
+ * free for requests.
  */
 class IngestQueue {
   private waiting: { item: IngestItem; done: (e?: unknown) => void }[] = [];
   private scheduled = false;
+  /** Profile rows stored and not yet placed (as far as this queue knows). */
+  private unplaced = 0;
+  private settling: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly log?: (line: string) => void,
+  ) {}
 
   add(item: IngestItem): Promise<void> {
     // A profile without samples has nothing to store.
@@ -286,6 +298,19 @@ class IngestQueue {
       this.waiting.push({ item, done: (e) => (e === undefined ? resolve() : reject(e)) });
       this.schedule();
     });
+  }
+
+  /** Places every stored profile (before the store is closed). */
+  close(): void {
+    clearTimeout(this.settling);
+    this.settling = undefined;
+    try {
+      while (this.store.settle() > 0);
+    } catch (e) {
+      this.log?.(
+        `placing stored profiles into their levels failed: ${(e as Error).message} (the next write places them)`,
+      );
+    }
   }
 
   private schedule(): void {
@@ -298,19 +323,50 @@ class IngestQueue {
     this.scheduled = false;
     const batch = this.waiting.splice(0, MAX_BATCH);
     try {
-      this.store.ingestMany(
+      const results = this.store.ingestMany(
         batch.map(({ item }) => ({ profile: item.profile, options: { app: item.app, labels: item.labels } })),
+        true,
       );
+      for (const r of results) this.unplaced += r.series.length;
       for (const b of batch) b.done();
     } catch (e) {
       for (const b of batch) b.done(e);
     }
     if (this.waiting.length > 0) this.schedule();
+    this.scheduleSettle();
+  }
+
+  private scheduleSettle(delay = this.unplaced >= SETTLE_AT ? 0 : SETTLE_DELAY_MS): void {
+    if (this.unplaced === 0 || (this.settling && delay > 0)) return;
+    clearTimeout(this.settling);
+    this.settling = setTimeout(() => this.settle(), delay);
+    this.settling.unref();
+  }
+
+  /** One chunk; the next follows at once until none is left. */
+  private settle(): void {
+    this.settling = undefined;
+    let placed: number;
+    try {
+      placed = this.store.settle(SETTLE_CHUNK);
+    } catch (e) {
+      // They stay stored and readable; a later settle retries.
+      this.log?.(`placing stored profiles into their levels failed: ${(e as Error).message}`);
+      this.scheduleSettle(SETTLE_DELAY_MS);
+      return;
+    }
+    this.unplaced = placed < SETTLE_CHUNK ? 0 : Math.max(1, this.unplaced - placed);
+    this.scheduleSettle(0);
   }
 }
 
 /** The most profiles in one transaction: a batch must not hold the event loop for long. */
 const MAX_BATCH = 256;
+/** Stored profiles are placed at the latest this long after they arrive, or when this many wait. */
+const SETTLE_DELAY_MS = 10_000;
+const SETTLE_AT = 2000;
+/** Profile rows placed per transaction (a few tens of milliseconds). */
+const SETTLE_CHUNK = 256;
 
 /** A selector parameter; a bad one is the client's error. */
 function selectorParam(text: string | null, what: string): Selector {

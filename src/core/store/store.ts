@@ -65,6 +65,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER profiles_forget_acks AFTER DELETE ON profiles BEGIN
      DELETE FROM remote_acks WHERE profile = OLD.id;
    END;`,
+  // Profiles stored but not yet placed into their levels' buckets (level 8 = PENDING, below).
+  'CREATE INDEX profiles_pending ON profiles (id) WHERE level = 8;',
 ];
 export const STORE_VERSION = MIGRATIONS.length;
 
@@ -87,6 +89,7 @@ interface BucketRow {
 /** A profile row (of a series). */
 interface RawRow {
   id: number;
+  level: number;
   t: number;
   until: number;
   total: number;
@@ -119,9 +122,16 @@ interface SeriesTimes {
  * aggregate would, and the aggregate would take about as much room as they do.
  */
 const MIN_BUCKET = 4;
-/** Profile levels (see the profiles table): 1 .. LEVELS + 1; 0 marks a row being placed, invisible to lookups. */
+/**
+ * Profile levels (see the profiles table): 1 .. LEVELS + 1; 0 marks a row
+ * being placed, invisible to lookups; PENDING a row stored but in no bucket
+ * yet (read raw at every level until settle() places it).
+ */
 const ALONE = LEVELS + 1;
+const PENDING = LEVELS + 2;
 const PLACING = 0;
+/** The most pending profiles placed in one transaction. */
+const SETTLE_BATCH = 2000;
 
 type Series = Omit<SeriesInfo, 'profiles' | 'from' | 'until' | 'total'> & { key: string };
 
@@ -129,7 +139,9 @@ type Series = Omit<SeriesInfo, 'profiles' | 'from' | 'until' | 'total'> & { key:
  * The local profile store: one SQLite database (WAL) in a directory. Series
  * are a value type plus labels (service_name among them); each ingested
  * profile is one row per series it feeds, and every level's bucket is kept up
- * to date in the same transaction, so a query merges O(log n) blobs.
+ * to date, so a query merges O(log n) blobs: in the same transaction, or
+ * (for pyro server, ingesting with `defer`) in a later one that places many
+ * profiles at once, the profiles being read raw meanwhile.
  */
 export class Store implements ProfileStore {
   private readonly symbols: Symbols;
@@ -149,7 +161,7 @@ export class Store implements ProfileStore {
       seriesAll: () => db.prepare<[], SeriesRow>('SELECT id, app, type, unit, labels FROM series'),
       profileRow: () =>
         db.prepare<[number], RawRow & { series: number }>(
-          `SELECT id, series, t, until, total, trie, col FROM profiles WHERE id = ? AND level > ${PLACING}`,
+          `SELECT id, series, level, t, until, total, trie, col FROM profiles WHERE id = ? AND level > ${PLACING}`,
         ),
       seriesById: () => db.prepare<[number], SeriesRow>('SELECT id, app, type, unit, labels FROM series WHERE id = ?'),
       seriesByKey: () =>
@@ -166,7 +178,7 @@ export class Store implements ProfileStore {
         ),
       aloneStats: () =>
         db.prepare<[number], { count: number; total: number | null }>(
-          `SELECT count(*) AS count, sum(total) AS total FROM profiles WHERE series = ? AND level = ${ALONE}`,
+          `SELECT count(*) AS count, sum(total) AS total FROM profiles WHERE series = ? AND level >= ${ALONE}`,
         ),
       rawSpan: () =>
         db.prepare<[number], { t: number | null; until: number | null }>(
@@ -189,13 +201,17 @@ export class Store implements ProfileStore {
           'INSERT INTO profiles (series, t, until, total, level, trie, col) VALUES (?, ?, ?, ?, ?, ?, ?)',
         ),
       // rawAbove[k]: the profiles of a series in [lo, hi) of level > k (those in level-k
-      // buckets without a row); rawAbove[0]: all of them. IN lists, so that the index is used for t.
+      // buckets without a row, and pending ones); rawAbove[0]: all of them. IN lists, so that the index is used for t.
       rawAbove: () =>
         Array.from({ length: ALONE }, (_, k) =>
           db.prepare<[number, number, number], RawRow>(
-            `SELECT id, t, until, total, trie, col FROM profiles
+            `SELECT id, level, t, until, total, trie, col FROM profiles
            WHERE series = ? AND level IN (${levelsAbove(k)}) AND t >= ? AND t < ?`,
           ),
+        ),
+      pending: () =>
+        db.prepare<[number], RawRow & { series: number }>(
+          `SELECT id, series, level, t, until, total, trie, col FROM profiles WHERE level = ${PENDING} ORDER BY series, t, id LIMIT ?`,
         ),
       trieBlob: () => db.prepare<[number], { blob: Buffer }>('SELECT blob FROM tries WHERE id = ?'),
       setLevel: () => db.prepare<[number, number]>('UPDATE profiles SET level = ? WHERE id = ?'),
@@ -295,18 +311,17 @@ export class Store implements ProfileStore {
   }
 
   /**
-   * Several profiles in one transaction (pyro server's group commit): each
-   * series' buckets are updated once for all of them, so that a batch costs
-   * about what one profile does.
+   * Several profiles in one transaction (pyro server's group commit). With
+   * `defer`, they are stored but not placed into their levels' buckets: a
+   * later settle() (or any other write) places many at once, and they are
+   * read raw meanwhile. Without, they are placed in the same transaction.
    */
-  ingestMany(items: readonly { profile: Profile; options: IngestOptions }[]): IngestResult[] {
+  ingestMany(items: readonly { profile: Profile; options: IngestOptions }[], defer = false): IngestResult[] {
     for (const { options } of items) if (!options.app) throw new PyroError('ingest needs an app name (--app)', 2);
     const what =
       items.length === 1 ? `ingesting a profile of ${items[0]?.options.app}` : `ingesting ${items.length} profiles`;
     return this.write(what, () => {
       this.symbols.sync();
-      // Per series, per level-1 bucket: what the batch adds.
-      const pending = new Map<number, Map<number, Delta[]>>();
       const results = items.map(({ profile, options }) => {
         const t = Math.round(profile.startTime ?? options.at ?? Date.now());
         const duration =
@@ -322,28 +337,59 @@ export class Store implements ProfileStore {
           labels[APP_LABEL] = options.app;
           const blob = encodeTrie(trie, undefined, frameMap);
           const trieId = Number(this.st.insertTrie.run(profile.nTypes, blob).lastInsertRowid);
-          const decoded = once(() => decodeTrie(blob));
           profile.valueTypes.forEach((vt, column) => {
             const series = this.seriesId(vt, labels);
             const total = columnSum(trie, column);
-            const id = Number(
-              this.st.insertProfile.run(series.id, t, until, total, PLACING, trieId, column).lastInsertRowid,
-            );
-            let buckets = pending.get(series.id);
-            if (!buckets) pending.set(series.id, (buckets = new Map()));
-            const b = bucketOf(t, 1);
-            const delta = { n: 1, total, trie: once(() => columnOf(decoded(), column)), ids: [id] };
-            buckets.set(b, [...(buckets.get(b) ?? []), delta]);
+            this.st.insertProfile.run(series.id, t, until, total, PENDING, trieId, column);
             result.series.push({ id: series.id, name: series.name, labels: { ...labels }, from: t, until, total });
           });
         });
         return result;
       });
-      for (const [series, buckets] of pending) {
-        this.propagate(series, 1, new Map([...buckets].map(([b, ds]) => [b, mergeDeltas(ds)])), 1);
-      }
+      if (!defer) this.placeAllPending();
       return results;
     });
+  }
+
+  /**
+   * Places up to `max` (at most SETTLE_BATCH) of the profiles that ingestMany()
+   * deferred into their buckets, series by series, in one transaction; returns how
+   * many it placed (0: none was left).
+   */
+  settle(max = SETTLE_BATCH): number {
+    return this.write('placing profiles into their levels', () => {
+      this.symbols.sync();
+      return this.placePending(max);
+    });
+  }
+
+  /** Before taking profiles out of buckets: a pending one is in none. */
+  private placeAllPending(): void {
+    while (this.placePending() === SETTLE_BATCH);
+  }
+
+  private placePending(max = SETTLE_BATCH): number {
+    const rows = this.st.pending.all(Math.min(max, SETTLE_BATCH));
+    // Per series, per level-1 bucket: what the rows add. A trie read by several rows (columns) is decoded once.
+    const pending = new Map<number, Map<number, Delta[]>>();
+    const tries = new Map<number, () => TrieColumns>();
+    for (const r of rows) {
+      this.st.setLevel.run(PLACING, r.id);
+      let trie = tries.get(r.trie);
+      if (!trie) tries.set(r.trie, (trie = once(() => this.decodeTrieRow(r, r.series))));
+      const whole = trie;
+      let buckets = pending.get(r.series);
+      if (!buckets) pending.set(r.series, (buckets = new Map()));
+      const b = bucketOf(r.t, 1);
+      const delta = { n: 1, total: r.total, trie: once(() => columnOf(whole(), r.col)), ids: [r.id] };
+      const list = buckets.get(b);
+      if (list) list.push(delta);
+      else buckets.set(b, [delta]);
+    }
+    for (const [series, buckets] of pending) {
+      this.propagate(series, 1, new Map([...buckets].map(([b, ds]) => [b, mergeDeltas(ds)])), 1);
+    }
+    return rows.length;
   }
 
   /** The id of a series, created when new. */
@@ -395,9 +441,10 @@ export class Store implements ProfileStore {
       n += row.count;
       total += row.total;
     } else {
-      // No row: the bucket holds fewer than MIN_BUCKET profiles, all stored ones.
+      // No row: the bucket holds fewer than MIN_BUCKET profiles, all stored ones
+      // (pending ones aside, which no bucket holds until they are placed).
       const size = bucketMs(level);
-      const few = this.rawInRange(level, series, b * size, (b + 1) * size);
+      const few = this.rawInRange(level, series, b * size, (b + 1) * size).filter((r) => r.level !== PENDING);
       if (few.length + d.n < MIN_BUCKET && d.ids.length === d.n) return;
       for (const r of few) {
         parts.push(() => this.decodeColumn(r, series));
@@ -446,9 +493,14 @@ export class Store implements ProfileStore {
 
   /** The column of a profile row's trie that its series reads. */
   private decodeColumn(r: RawRow, series: number): TrieColumns {
+    return columnOf(this.decodeTrieRow(r, series), r.col);
+  }
+
+  /** A profile row's trie, every column. */
+  private decodeTrieRow(r: RawRow, series: number): TrieColumns {
     const blob = this.st.trieBlob.get(r.trie)?.blob;
     if (!blob) throw this.damaged(series, r.t, 'profile is damaged (its trie is missing)');
-    return columnOf(this.decode(blob, series, r.t, 'profile'), r.col);
+    return this.decode(blob, series, r.t, 'profile');
   }
 
   private decode(blob: Buffer, series: number, t: number, what: string): TrieColumns {
@@ -791,6 +843,7 @@ export class Store implements ProfileStore {
     }
     return this.write('relabelling', () => {
       this.symbols.sync();
+      this.placeAllPending();
       let moved = 0;
       for (const s of matchSeries(this.allSeries(), selector)) {
         const labels = { ...s.labels, ...set };
@@ -808,6 +861,7 @@ export class Store implements ProfileStore {
   remove(selector: Selector, range: TimeRange): { profiles: number } {
     return this.write('removing profiles', () => {
       this.symbols.sync();
+      this.placeAllPending();
       let removed = 0;
       for (const s of matchSeries(this.allSeries(), selector)) removed += this.takeOut(s, range);
       this.st.deleteEmptySeries.run();
@@ -877,6 +931,7 @@ export class Store implements ProfileStore {
     const before = this.bytesOnDisk();
     const profiles = this.write('collecting garbage', () => {
       this.symbols.sync();
+      this.placeAllPending();
       if (!options.keepLevels) {
         let n = 0;
         for (const s of this.allSeries()) n += this.takeOut(s, { from: -(2 ** 52), until: options.olderThan });
@@ -1042,12 +1097,11 @@ function negated(t: TrieColumns): TrieColumns {
   return { size: t.size, nTypes: t.nTypes, parent: t.parent, frame: t.frame, self };
 }
 
-/** `k+1, ..., ALONE`: the profile levels above k, for an IN list. */
+/** `k+1, ..., PENDING`: the profile levels above k, for an IN list. */
 function levelsAbove(k: number): string {
-  return Array.from({ length: ALONE - k }, (_, i) => k + 1 + i).join(', ');
+  return Array.from({ length: PENDING - k }, (_, i) => k + 1 + i).join(', ');
 }
 
-/** The total of one value column (the root's total, without computing every node's). */
 /** An object whose properties are made by their makers on first read, then kept. */
 function lazily<T extends Record<string, () => unknown>>(makers: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
   const out = {};
@@ -1064,6 +1118,7 @@ function lazily<T extends Record<string, () => unknown>>(makers: T): { readonly 
   return out as { readonly [K in keyof T]: ReturnType<T[K]> };
 }
 
+/** The total of one value column (the root's total, without computing every node's). */
 function columnSum(t: TrieColumns, column: number): number {
   let sum = 0;
   for (let i = column; i < t.size * t.nTypes; i += t.nTypes) sum += t.self[i] as number;
