@@ -591,5 +591,12 @@ describe('growth beyond initial capacities', () => {
     }
     expect(frames.size).toBe(n);
     expect(strings.get(0)).toBe('');
+    // Frames that differ in one column only are distinct.
+    const tuples: [number, number, number, number][] = [];
+    for (const f of [0, 1, 2])
+      for (const l of [0, 1, 2]) for (const m of [0, 1]) tuples.push([1, f, l, m], [f, 1, m, l]);
+    const ids = tuples.map((t) => frames.intern(...t));
+    expect(tuples.map((t) => frames.intern(...t))).toEqual(ids);
+    expect(new Set(ids).size).toBe(new Set(tuples.map((t) => t.join())).size);
   });
 });

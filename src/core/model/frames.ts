@@ -12,9 +12,8 @@ export class FrameTable {
   line = new Int32Array(64);
   module = new Int32Array(64);
   size = 0;
-  /** Frames with only a name are keyed by the name id; others by a composite key. */
-  private readonly byName = new Map<number, number>();
-  private readonly byKey = new Map<string, number>();
+  /** Open addressing over the four columns: frame id + 1 per slot (0: empty). */
+  private table = new Int32Array(128);
 
   constructor(readonly strings: StringTable) {}
 
@@ -24,20 +23,19 @@ export class FrameTable {
   }
 
   intern(nameId: number, fileId = 0, line = 0, moduleId = 0): number {
-    if (fileId === 0 && line === 0 && moduleId === 0) {
-      let id = this.byName.get(nameId);
-      if (id === undefined) {
-        id = this.push(nameId, 0, 0, 0);
-        this.byName.set(nameId, id);
-      }
-      return id;
+    const { table, name, file } = this;
+    const mask = table.length - 1;
+    let i = slot(nameId, fileId, line, moduleId) & mask;
+    for (;;) {
+      const id = (table[i] as number) - 1;
+      if (id < 0) break;
+      if (name[id] === nameId && file[id] === fileId && this.line[id] === line && this.module[id] === moduleId)
+        return id;
+      i = (i + 1) & mask;
     }
-    const key = `${nameId},${fileId},${line},${moduleId}`;
-    let id = this.byKey.get(key);
-    if (id === undefined) {
-      id = this.push(nameId, fileId, line, moduleId);
-      this.byKey.set(key, id);
-    }
+    const id = this.push(nameId, fileId, line, moduleId);
+    if (this.size * 2 > table.length) this.rehash();
+    else table[i] = id + 1;
     return id;
   }
 
@@ -56,6 +54,19 @@ export class FrameTable {
     return id;
   }
 
+  private rehash(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    for (let id = 0; id < this.size; id++) {
+      let i =
+        slot(this.name[id] as number, this.file[id] as number, this.line[id] as number, this.module[id] as number) &
+        mask;
+      while (table[i] !== 0) i = (i + 1) & mask;
+      table[i] = id + 1;
+    }
+    this.table = table;
+  }
+
   nameOf(frame: number): string {
     return this.strings.get(this.name[frame] as number);
   }
@@ -67,4 +78,10 @@ export class FrameTable {
   moduleOf(frame: number): string {
     return this.strings.get(this.module[frame] as number);
   }
+}
+
+function slot(nameId: number, fileId: number, line: number, moduleId: number): number {
+  let h = Math.imul(nameId, 0x9e3779b1) ^ Math.imul(fileId + 1, 0x85ebca77);
+  h = Math.imul(h ^ line, 0xc2b2ae3d) ^ Math.imul(moduleId + 1, 0x27d4eb2f);
+  return h ^ (h >>> 15);
 }
