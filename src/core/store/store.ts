@@ -97,12 +97,18 @@ interface RawRow {
   col: number;
 }
 
+/** Column `col` of a trie: a profile row's, read in place rather than copied out. */
+interface TrieColumn {
+  trie: TrieColumns;
+  col: number;
+}
+
 /** What a level's bucket gains or loses: n profiles, their total, their merged trie. */
 interface Delta {
   n: number;
   total: number;
   /** Decoded on first use: a bucket that holds one profile has no row and never needs it. */
-  trie: () => TrieColumns;
+  trie: () => TrieColumn;
   /** The profile rows among the n (the others: data compacted by gc --keep-levels). */
   ids: number[];
 }
@@ -381,7 +387,7 @@ export class Store implements ProfileStore {
       let buckets = pending.get(r.series);
       if (!buckets) pending.set(r.series, (buckets = new Map()));
       const b = bucketOf(r.t, 1);
-      const delta = { n: 1, total: r.total, trie: once(() => columnOf(whole(), r.col)), ids: [r.id] };
+      const delta = { n: 1, total: r.total, trie: once(() => ({ trie: whole(), col: r.col })), ids: [r.id] };
       const list = buckets.get(b);
       if (list) list.push(delta);
       else buckets.set(b, [delta]);
@@ -437,7 +443,7 @@ export class Store implements ProfileStore {
     let total = d.total;
     let ids = d.ids;
     if (row) {
-      parts.push(() => this.bucketTrie(row, series, level));
+      parts.push(() => ({ trie: this.bucketTrie(row, series, level), col: 0 }));
       n += row.count;
       total += row.total;
     } else {
@@ -478,7 +484,7 @@ export class Store implements ProfileStore {
         return;
       }
     }
-    const merged = toStackTrie([this.bucketTrie(row, series, level), negated(d.trie())]);
+    const merged = toStackTrie([{ trie: this.bucketTrie(row, series, level), col: 0 }, negated(d.trie())]);
     this.st.updateBucket.run(count, row.total - d.total, encodeTrie(merged), row.id);
   }
 
@@ -492,8 +498,8 @@ export class Store implements ProfileStore {
   }
 
   /** The column of a profile row's trie that its series reads. */
-  private decodeColumn(r: RawRow, series: number): TrieColumns {
-    return columnOf(this.decodeTrieRow(r, series), r.col);
+  private decodeColumn(r: RawRow, series: number): TrieColumn {
+    return { trie: this.decodeTrieRow(r, series), col: r.col };
   }
 
   /** A profile row's trie, every column. */
@@ -745,7 +751,7 @@ export class Store implements ProfileStore {
       const r = this.st.profileRow.get(id);
       if (!r) return undefined;
       const s = this.st.seriesById.get(r.series) as SeriesRow;
-      const trie = this.decodeColumn(r, s.id);
+      const trie = columnOf(this.decodeTrieRow(r, s.id), r.col);
       const out = new Profile([{ type: s.type, unit: s.unit }]);
       out.format = 'store';
       out.startTime = r.t;
@@ -805,7 +811,7 @@ export class Store implements ProfileStore {
   ): number {
     let n = 0;
     const raw = (r: RawRow) => {
-      into.mergeFrom(this.decodeColumn(r, s.id));
+      mergeColumn(into, this.decodeColumn(r, s.id));
       span.from = Math.min(span.from, r.t);
       span.until = Math.max(span.until, r.until);
       n++;
@@ -916,7 +922,7 @@ export class Store implements ProfileStore {
       const kept = new Map<number, Delta>();
       for (const r of this.st.bucketsInRange.all(s.id, KEPT_LEVEL, lo, hi)) {
         const trie = this.bucketTrie(r, s.id, KEPT_LEVEL);
-        kept.set(r.bucket, { n: r.count, total: r.total, trie: () => trie, ids: [] });
+        kept.set(r.bucket, { n: r.count, total: r.total, trie: () => ({ trie, col: 0 }), ids: [] });
         n += r.count;
       }
       if (kept.size > 0) {
@@ -1064,13 +1070,24 @@ function iso(t: number): string {
   return Number.isFinite(t) && Math.abs(t) < 8.64e15 ? new Date(t).toISOString() : String(t);
 }
 
-function toStackTrie(parts: TrieColumns[]): StackTrie {
-  const t = new StackTrie(
-    1,
-    parts.reduce((a, p) => a + p.size, 0),
-  );
-  for (const p of parts) t.mergeFrom(p);
+/** The one-column trie of the parts merged. */
+function toStackTrie(parts: TrieColumn[]): StackTrie {
+  // Room for the largest part twice over: parts mostly share their stacks.
+  const t = new StackTrie(1, 2 * parts.reduce((a, p) => Math.max(a, p.trie.size), 0));
+  for (const p of parts) mergeColumn(t, p);
   return t;
+}
+
+function mergeColumn(into: StackTrie, { trie, col }: TrieColumn): void {
+  if (trie.nTypes === 1) into.mergeFrom(trie);
+  else into.mergeFrom(trie, undefined, oneColumn(trie.nTypes, col));
+}
+
+/** The value map that merges column `col` of `k` into a one-column trie. */
+function oneColumn(k: number, col: number): Int32Array {
+  const map = new Int32Array(k).fill(-1);
+  map[col] = 0;
+  return map;
 }
 
 function mergeDeltas(ds: Delta[]): Delta {
@@ -1079,7 +1096,7 @@ function mergeDeltas(ds: Delta[]): Delta {
     n: ds.reduce((a, d) => a + d.n, 0),
     total: ds.reduce((a, d) => a + d.total, 0),
     ids: ds.flatMap((d) => d.ids),
-    trie: once(() => toStackTrie(ds.map((d) => d.trie()))),
+    trie: once(() => ({ trie: toStackTrie(ds.map((d) => d.trie())), col: 0 })),
   };
 }
 
@@ -1091,10 +1108,10 @@ function once<T>(f: () => T): () => T {
   };
 }
 
-function negated(t: TrieColumns): TrieColumns {
-  const self = new Float64Array(t.size * t.nTypes);
-  for (let i = 0; i < self.length; i++) self[i] = -(t.self[i] as number);
-  return { size: t.size, nTypes: t.nTypes, parent: t.parent, frame: t.frame, self };
+function negated({ trie: t, col }: TrieColumn): TrieColumn {
+  const self = new Float64Array(t.size);
+  for (let n = 0; n < t.size; n++) self[n] = -(t.self[n * t.nTypes + col] as number);
+  return { trie: { size: t.size, nTypes: 1, parent: t.parent, frame: t.frame, self }, col: 0 };
 }
 
 /** `k+1, ..., PENDING`: the profile levels above k, for an IN list. */
