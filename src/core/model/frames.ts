@@ -7,15 +7,31 @@ import type { StringTable } from './strings.js';
  * ids (line is a number, 0 = unknown). Frame ids are dense, starting at 0.
  */
 export class FrameTable {
-  name = new Int32Array(64);
-  file = new Int32Array(64);
-  line = new Int32Array(64);
-  module = new Int32Array(64);
+  name: Int32Array = new Int32Array(64);
+  file: Int32Array = new Int32Array(64);
+  line: Int32Array = new Int32Array(64);
+  module: Int32Array = new Int32Array(64);
   size = 0;
-  /** Open addressing over the four columns: frame id + 1 per slot (0: empty). */
-  private table = new Int32Array(128);
+  /** Open addressing over the four columns: frame id + 1 per slot (0: empty); built on first intern() after from(). */
+  private table: Int32Array | undefined = new Int32Array(128);
 
   constructor(readonly strings: StringTable) {}
+
+  /** The table of given columns (frames distinct, ids 0 .. size - 1). */
+  static from(
+    strings: StringTable,
+    size: number,
+    columns: { name: Int32Array; file: Int32Array; line: Int32Array; module: Int32Array },
+  ): FrameTable {
+    const t = new FrameTable(strings);
+    t.name = columns.name;
+    t.file = columns.file;
+    t.line = columns.line;
+    t.module = columns.module;
+    t.size = size;
+    t.table = undefined;
+    return t;
+  }
 
   /** The frame for a name given as a string. */
   internName(name: string): number {
@@ -23,7 +39,8 @@ export class FrameTable {
   }
 
   intern(nameId: number, fileId = 0, line = 0, moduleId = 0): number {
-    const { table, name, file } = this;
+    const table = (this.table ??= this.rehash());
+    const { name, file } = this;
     const mask = table.length - 1;
     let i = slot(nameId, fileId, line, moduleId) & mask;
     for (;;) {
@@ -54,8 +71,11 @@ export class FrameTable {
     return id;
   }
 
-  private rehash(): void {
-    const table = new Int32Array(this.table.length * 2);
+  /** A table of twice the slots (at least twice the frames), holding every frame. */
+  private rehash(): Int32Array {
+    let slots = (this.table?.length ?? 64) * 2;
+    while (slots < this.size * 2 + 2) slots *= 2;
+    const table = new Int32Array(slots);
     const mask = table.length - 1;
     for (let id = 0; id < this.size; id++) {
       let i =
@@ -65,6 +85,7 @@ export class FrameTable {
       table[i] = id + 1;
     }
     this.table = table;
+    return table;
   }
 
   nameOf(frame: number): string {

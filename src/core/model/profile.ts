@@ -59,10 +59,10 @@ export class Profile {
   private merged: StackTrie | undefined;
   private readonly labelSetIds = new Map<string, number>([['', 0]]);
 
-  constructor(valueTypes: ValueType[], strings = new StringTable()) {
+  constructor(valueTypes: ValueType[], strings = new StringTable(), frames = new FrameTable(strings)) {
     if (valueTypes.length === 0) throw new Error('a profile needs at least one value type');
     this.strings = strings;
-    this.frames = new FrameTable(strings);
+    this.frames = frames;
     this.valueTypes = valueTypes;
     this.defaultValue = valueTypes.length - 1;
   }

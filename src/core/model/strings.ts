@@ -4,19 +4,29 @@
  * Id 0 is always the empty string.
  */
 export class StringTable {
-  private readonly ids = new Map<string, number>();
+  /** Built on first intern() when the table was made from() a list. */
+  private ids: Map<string, number> | undefined = new Map();
   readonly strings: string[] = [];
 
   constructor() {
     this.intern('');
   }
 
+  /** The table of a list of distinct strings, '' first (another table's `strings`). */
+  static from(strings: readonly string[]): StringTable {
+    const t = new StringTable();
+    t.strings.push(...strings.slice(1));
+    t.ids = undefined;
+    return t;
+  }
+
   intern(s: string): number {
-    let id = this.ids.get(s);
+    const ids = (this.ids ??= new Map(this.strings.map((s, i) => [s, i])));
+    let id = ids.get(s);
     if (id === undefined) {
       id = this.strings.length;
       this.strings.push(s);
-      this.ids.set(s, id);
+      ids.set(s, id);
     }
     return id;
   }

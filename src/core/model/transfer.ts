@@ -1,8 +1,11 @@
 // A Profile as plain data whose columns are typed arrays, to hand it from a
 // worker thread to another without copying them (postMessage with transfer).
 // Sample times are not carried.
+
+import { FrameTable } from './frames.js';
 import type { LabelSet, ProfileMetadata, ValueType } from './profile.js';
 import { Profile } from './profile.js';
+import { StringTable } from './strings.js';
 import { StackTrie, type TrieDerived } from './trie.js';
 
 export interface ProfileData extends ProfileMetadata {
@@ -65,12 +68,9 @@ export function profileData(p: Profile): { data: ProfileData; transfer: ArrayBuf
 
 /** The Profile again, from profileData()'s data. */
 export function profileFromData(d: ProfileData): Profile {
-  const p = new Profile(d.valueTypes);
-  for (let i = 1; i < d.strings.length; i++) p.strings.intern(d.strings[i] as string);
-  const f = d.frames;
-  for (let i = 0; i < f.size; i++) {
-    p.frames.intern(f.name[i] as number, f.file[i] as number, f.line[i] as number, f.module[i] as number);
-  }
+  // The tables as they were: their lookups are built if the profile is ever added to.
+  const strings = StringTable.from(d.strings);
+  const p = new Profile(d.valueTypes, strings, FrameTable.from(strings, d.frames.size, d.frames));
   p.setMetadata(d);
   p.warnings.push(...d.warnings);
   for (let i = 1; i < d.labelSets.length; i++) p.labelSetId(d.labelSets[i] as LabelSet);

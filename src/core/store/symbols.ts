@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
+import { FrameTable } from '../model/frames.js';
 import type { Profile } from '../model/profile.js';
+import { StringTable } from '../model/strings.js';
 
 /**
  * The store-wide symbol table: every string and frame (name, file, line,
@@ -11,9 +13,8 @@ import type { Profile } from '../model/profile.js';
 export class Symbols {
   private readonly stringIds = new Map<string, number>();
   private strings: string[] = [];
-  private readonly frameIds = new Map<string, number>();
-  /** Per frame id: name, file, line, module (string ids). */
-  private frames: number[] = [];
+  /** The frame rows by id: name, file, module as store string ids (its own string table is unused). */
+  private frames = new FrameTable(new StringTable());
   private readonly selectStrings: Database.Statement<[number], { id: number; s: string }>;
   private readonly selectFrames: Database.Statement<
     [number],
@@ -35,18 +36,14 @@ export class Symbols {
       this.strings[r.id] = r.s;
       this.stringIds.set(r.s, r.id);
     }
-    for (const r of this.selectFrames.iterate(this.frames.length / 4)) {
-      this.frames.push(r.name, r.file, r.line, r.module);
-      this.frameIds.set(`${r.name},${r.file},${r.line},${r.module}`, r.id);
-    }
+    for (const r of this.selectFrames.iterate(this.frames.size)) this.frames.intern(r.name, r.file, r.line, r.module);
   }
 
   /** Forgets everything (after a rolled-back transaction, whose ids are void). */
   reset(): void {
     this.stringIds.clear();
-    this.frameIds.clear();
     this.strings = [];
-    this.frames = [];
+    this.frames = new FrameTable(new StringTable());
   }
 
   private string(s: string): number {
@@ -79,14 +76,9 @@ export class Symbols {
       const file = str(frames.file[f] as number);
       const line = frames.line[f] as number;
       const module = str(frames.module[f] as number);
-      const key = `${name},${file},${line},${module}`;
-      let id = this.frameIds.get(key);
-      if (id === undefined) {
-        id = this.frames.length / 4;
-        this.insertFrame.run(id, name, file, line, module);
-        this.frames.push(name, file, line, module);
-        this.frameIds.set(key, id);
-      }
+      const known = this.frames.size;
+      const id = this.frames.intern(name, file, line, module);
+      if (this.frames.size > known) this.insertFrame.run(id, name, file, line, module);
       map[f] = id;
     }
     return map;
@@ -94,24 +86,23 @@ export class Symbols {
 
   /** Number of frames known (ids are 0 .. frameCount - 1). */
   get frameCount(): number {
-    return this.frames.length / 4;
+    return this.frames.size;
   }
 
   /** Whether a frame id is known (after sync); an unknown one in a blob is damage. */
   has(frame: number): boolean {
-    return frame >= 0 && frame * 4 < this.frames.length;
+    return frame >= 0 && frame < this.frames.size;
   }
 
   /** Interns store frame `id` into a profile's tables and returns the profile's frame id. */
   copyFrame(id: number, profile: Profile): number {
     const s = profile.strings;
     const f = this.frames;
-    const i = id * 4;
     return profile.frames.intern(
-      s.intern(this.strings[f[i] as number] as string),
-      s.intern(this.strings[f[i + 1] as number] as string),
-      f[i + 2] as number,
-      s.intern(this.strings[f[i + 3] as number] as string),
+      s.intern(this.strings[f.name[id] as number] as string),
+      s.intern(this.strings[f.file[id] as number] as string),
+      f.line[id] as number,
+      s.intern(this.strings[f.module[id] as number] as string),
     );
   }
 }
