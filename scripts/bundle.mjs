@@ -33,11 +33,12 @@ writeFileSync(
   text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
 );
 rmSync(`${outfile}.cache`, { force: true });
-// The scripts of worker threads (pyro diff reads or sums its sides on two cores): each with only
-// what its job needs, so that a thread starts in a fraction of the CLI's time.
+// The scripts of worker threads (pyro diff reads or sums its sides on two cores, pyro server reads
+// request bodies): each with only what its job needs, so that a thread starts in a fraction of the CLI's time.
 for (const [entry, name] of [
   [join('src', 'core', 'read-worker.ts'), 'read-worker.cjs'],
   [join('src', 'core', 'diff', 'sum-worker.ts'), 'sum-worker.cjs'],
+  [join('src', 'core', 'remote', 'ingest-worker.ts'), 'ingest-worker.cjs'],
 ]) {
   await build({
     entryPoints: [join(root, entry)],

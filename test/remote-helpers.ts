@@ -81,7 +81,11 @@ export function pyroAsync(args: string[]): Promise<{ status: number; stdout: str
   return new Promise((resolve) => child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr })));
 }
 
-/** pyro server in this process on a port of its own, over a new store (1 MB bodies, 10 s requests). */
+/**
+ * pyro server in this process on a port of its own, over a new store (1 MB
+ * bodies, 10 s requests), reading bodies on a thread as the CLI does (the
+ * built dist/ingest-worker.cjs).
+ */
 export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<RunningServer & { dir: string }> {
   const dir = options.storeDir ?? tempDir('pyro-server-');
   const server = await startServer({
@@ -90,6 +94,7 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
     storeDir: dir,
     maxBody: 1 << 20,
     timeoutMs: 10_000,
+    readers: { script: join(ROOT, 'dist', 'ingest-worker.cjs'), threads: 1 },
     ...options,
   });
   return Object.assign(server, { dir });

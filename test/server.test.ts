@@ -1,6 +1,6 @@
 // pyro server over real HTTP on 127.0.0.1 and a real store; the answers are
 // checked by decoding them here, independently of pyro's own readers.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -10,7 +10,8 @@ import { parseIngestTime, parseSeriesKey } from '../src/core/remote/ingest.js';
 import type { RunningServer } from '../src/core/remote/server.js';
 import { findEmbedded } from '../src/core/render/embed.js';
 import { Store } from '../src/core/store/store.js';
-import { corpus, readBytes, tempDir } from './helpers.js';
+import { WorkerPool } from '../src/core/worker.js';
+import { corpus, ROOT, readBytes, tempDir } from './helpers.js';
 import { decodeLevels, startTestServer } from './remote-helpers.js';
 
 async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}) {
@@ -20,12 +21,18 @@ async function post(url: string, body: string | Buffer, headers: Record<string, 
 
 const now = () => Math.floor(Date.now() / 1000);
 
-describe('pyro server: /ingest and /render', () => {
+describe.each([
+  ['bodies read on a thread', 1],
+  ['bodies read on the main thread', 0],
+])('pyro server: /ingest and /render (%s)', (_, threads) => {
   let server: RunningServer;
   let dir = '';
   beforeAll(async () => {
     dir = tempDir('pyro-server-');
-    server = await startTestServer({ storeDir: dir });
+    server = await startTestServer({
+      storeDir: dir,
+      readers: { script: join(ROOT, 'dist', 'ingest-worker.cjs'), threads },
+    });
   });
   afterAll(async () => server.close());
 
@@ -242,6 +249,29 @@ describe('pyro server: /ingest and /render', () => {
     const back = await readBytes('back.folded', Buffer.from(await res.arrayBuffer()));
     expect(back.trie().columnTotal(0)).toBe(own.trie().columnTotal(0));
     expect(back.trie().size).toBe(own.trie().size);
+  });
+});
+
+describe('pyro server: reader threads', () => {
+  it('a thread that dies fails its jobs with a clear error and is replaced; the pool goes on', async () => {
+    // A thread speaking the pool's protocol: doubles a number, dies on "die".
+    const script = join(tempDir('pyro-pool-'), 'doubler.cjs');
+    writeFileSync(
+      script,
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.on('message', ({ id, job }) => {
+         if (job === 'die') process.exit(3);
+         parentPort.postMessage({ id, reply: { result: job * 2 } });
+       });`,
+    );
+    const pool = new WorkerPool(script, 'test', 2);
+    try {
+      expect(await Promise.all([1, 2, 3, 4].map((n) => pool.run<number>(n)))).toEqual([2, 4, 6, 8]);
+      await expect(pool.run('die')).rejects.toThrow(/a worker thread stopped \(exit code 3\)/);
+      expect(await Promise.all([5, 6, 7].map((n) => pool.run<number>(n)))).toEqual([10, 12, 14]);
+    } finally {
+      await pool.close();
+    }
   });
 });
 

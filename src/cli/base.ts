@@ -129,6 +129,11 @@ export abstract class PyroCommand extends Command {
     return loaded.map((p) => this.filtered(p, flags));
   }
 
+  /** The script of a worker thread (bundled beside the CLI). */
+  protected workerScript(name: string): string {
+    return join(DIST, name);
+  }
+
   /**
    * Per function, the sums of plain folded files (see sumFoldedFiles), on two
    * threads when they are 16 MB or more together; their warnings printed (not with --json).

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Flags } from '@oclif/core';
 import { PyroCommand } from '../cli/base.js';
 import { storeFlag } from '../cli/flags.js';
@@ -28,6 +29,13 @@ export default class Server extends PyroCommand {
     }),
     'max-body': Flags.string({ description: 'the largest request body taken (413 past it)', default: '64MB' }),
     timeout: Flags.string({ description: 'the time limit of one request', default: '30s' }),
+    'read-threads': Flags.integer({
+      description:
+        'threads that read ingest bodies beside the one that answers requests and writes the store (0: none)',
+      default: Math.min(4, Math.max(1, availableParallelism() - 1)),
+      min: 0,
+      max: 64,
+    }),
     ...storeFlag,
   };
 
@@ -49,6 +57,7 @@ export default class Server extends PyroCommand {
       maxBody,
       timeoutMs: durationFlag(flags.timeout, '--timeout'),
       log: (line) => process.stderr.write(`pyro server: ${line}\n`),
+      readers: { script: this.workerScript('ingest-worker.cjs'), threads: flags['read-threads'] },
     });
     process.stderr.write(`pyro server: listening on ${running.url} (store ${dir}); stop with Ctrl-C\n`);
     await new Promise<void>((resolve) => {

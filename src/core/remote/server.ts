@@ -17,7 +17,8 @@ import { renderHtml } from '../render/html.js';
 import type { Store } from '../store/store.js';
 import { connectRoutes } from './connect-routes.js';
 import { HttpError } from './http-error.js';
-import { type IngestItem, parseIngestParams, parseIngestTime, readIngestBody } from './ingest.js';
+import { type IngestItem, type IngestParams, parseIngestParams, parseIngestTime, readIngestBody } from './ingest.js';
+import { IngestReaders } from './ingest-worker.js';
 import { diffFlamebearer, renderFlamebearer, timelineStep } from './render.js';
 
 export interface ServerOptions {
@@ -37,6 +38,8 @@ export interface ServerOptions {
   timeoutMs: number;
   /** One line per refused or failed request. */
   log?: (line: string) => void;
+  /** Threads that read ingest bodies, running `script` (dist/ingest-worker.cjs); none: the main thread reads them. */
+  readers?: { script: string; threads: number };
 }
 
 export interface RunningServer {
@@ -56,6 +59,8 @@ export interface RouteContext {
   store: () => Store;
   /** Stores a profile: resolves once it is committed (with others that came in meanwhile). */
   ingest: (item: IngestItem) => Promise<void>;
+  /** readIngestBody(), on a reader thread when the server has them. */
+  readIngest: (params: IngestParams, contentType: string, body: Buffer) => Promise<IngestItem>;
   body: () => Promise<Buffer>;
   maxBody: number;
   now: number;
@@ -82,6 +87,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     return s;
   };
+  const readers =
+    o.readers && o.readers.threads > 0 ? new IngestReaders(o.readers.script, o.readers.threads) : undefined;
+  // Gzipped parts may inflate to 8 times the body limit.
+  const readIngest = (params: IngestParams, contentType: string, body: Buffer) =>
+    readers
+      ? readers.read(params, contentType, body, o.maxBody * 8)
+      : readIngestBody(params, contentType, body, o.maxBody * 8);
   const routes = allRoutes();
   const guard = authGuard(o);
   let open = 0;
@@ -131,6 +143,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
           url,
           store: () => tenantStore(tenant).store,
           ingest: (item) => tenantStore(tenant).queue.add(item),
+          readIngest,
           body: async () => {
             reading = true;
             try {
@@ -189,6 +202,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         if (open === 0) return;
         idle.push(() => server.closeAllConnections());
       });
+      await readers?.close();
       for (const s of stores.values()) {
         s.queue.close();
         s.store.close();
@@ -265,8 +279,7 @@ function allRoutes(): Map<string, Route> {
 
 async function ingest(c: RouteContext): Promise<Reply> {
   const params = parseIngestParams(c.url.searchParams, c.now);
-  const body = await c.body();
-  const item = await readIngestBody(params, c.req.headers['content-type'] ?? '', body, c.maxBody * 8);
+  const item = await c.readIngest(params, c.req.headers['content-type'] ?? '', await c.body());
   await c.ingest(item);
   return { type: 'text/plain', body: '' };
 }

@@ -1,0 +1,59 @@
+// Reading ingest request bodies on other cores (pyro server): the request's
+// parameters and body go to a thread, which reads them into a profile and
+// hands it back without copying its columns; the main thread only answers
+// HTTP and writes the store. Bundled apart as dist/ingest-worker.cjs.
+import { PyroError } from '../errors.js';
+import { type ProfileData, profileData, profileFromData } from '../model/transfer.js';
+import { serveJobs, WorkerPool } from '../worker.js';
+import { HttpError } from './http-error.js';
+import { type IngestItem, type IngestParams, readIngestBody } from './ingest.js';
+
+interface IngestJob {
+  params: IngestParams;
+  contentType: string;
+  body: Uint8Array;
+  limit: number;
+}
+
+type IngestReply =
+  | { item: { profile: ProfileData; app: string; labels: Record<string, string> } }
+  | { refused: { status: number; message: string } };
+
+/** Threads that read ingest bodies (readIngestBody), running `script` (dist/ingest-worker.cjs). */
+export class IngestReaders {
+  private readonly pool: WorkerPool;
+
+  constructor(script: string, threads: number) {
+    this.pool = new WorkerPool(script, 'pyroIngest', threads);
+  }
+
+  /** readIngestBody() on another thread; the body is handed over (it must not be used afterwards). */
+  async read(params: IngestParams, contentType: string, body: Buffer, limit: number): Promise<IngestItem> {
+    // A body that shares its memory (a slice of a larger buffer) is copied, else handed over.
+    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : Buffer.from(body);
+    const reply = await this.pool.run<IngestReply>({ params, contentType, body: own, limit } satisfies IngestJob, [
+      own.buffer as ArrayBuffer,
+    ]);
+    if ('refused' in reply) throw new HttpError(reply.refused.status, reply.refused.message);
+    return { profile: profileFromData(reply.item.profile), app: reply.item.app, labels: reply.item.labels };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+serveJobs<IngestJob>('pyroIngest', async (job) => {
+  let item: IngestItem;
+  try {
+    const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
+    item = await readIngestBody(job.params, job.contentType, body, job.limit);
+  } catch (e) {
+    // The client's errors, as the route would answer them on the main thread.
+    if (e instanceof HttpError) return { result: { refused: { status: e.status, message: e.message } } };
+    if (e instanceof PyroError) return { result: { refused: { status: 422, message: e.message } } };
+    throw e;
+  }
+  const { data, transfer } = profileData(item.profile);
+  return { result: { item: { profile: data, app: item.app, labels: item.labels } } satisfies IngestReply, transfer };
+});
