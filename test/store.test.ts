@@ -58,7 +58,7 @@ describe('trie codec', () => {
       fc.property(stacksArb, fc.integer({ min: 1, max: 3 }), (samples, k) => {
         const t = build(samples, k);
         expect(contents(decodeTrie(encodeTrie(t)))).toEqual(contents(t));
-        // A trie built in bulk has its nodes in preorder, which the encoder walks without child lists.
+        // A trie built in bulk (its nodes in another order) encodes to the same stacks.
         const bulk = new StackTrie(k);
         const frames = Int32Array.from(samples.flatMap((x) => [...x.stack].reverse()));
         const depth = Int32Array.from(samples.map((x) => x.stack.length));

@@ -95,59 +95,46 @@ export function encodeTrie(
     }
   };
   writeValues(0);
-  const start = pos;
   const perNode = 20 + nc * valueBytes;
-  let prevDepth = 0;
-  let emitted = 1;
+  // Preorder without child lists: subtree sizes in one backward pass (children come after
+  // their parents), then each kept node's place after its parent and its earlier siblings.
+  const size = new Int32Array(trie.size);
+  for (let n = trie.size - 1; n > 0; n--) {
+    if (!keep[n]) continue;
+    size[n] = (size[n] as number) + 1;
+    size[parent[n] as number] = (size[parent[n] as number] as number) + (size[n] as number);
+  }
+  // next[n]: the next free place in n's subtree; order[place]: the node there; depth by node.
+  const next = new Int32Array(trie.size);
+  const order = new Int32Array(kept + 1);
+  const depth = new Int32Array(trie.size);
+  next[0] = 1;
+  for (let n = 1; n < trie.size; n++) {
+    if (!keep[n]) continue;
+    const p = parent[n] as number;
+    const place = next[p] as number;
+    next[p] = place + (size[n] as number);
+    next[n] = place + 1;
+    order[place] = n;
+    depth[n] = (depth[p] as number) + 1;
+  }
   if (blobIndex) {
     blobIndex.fill(-1);
     blobIndex[0] = 0;
   }
-  const writeNode = (n: number, depth: number) => {
-    if (blobIndex) blobIndex[n] = emitted++;
+  let prevDepth = 0;
+  for (let place = 1; place <= kept; place++) {
+    const n = order[place] as number;
+    if (blobIndex) blobIndex[n] = place;
     ensure(pos, perNode);
     let has = 0;
     for (let c = 0; c < nc && !has; c++) if (self[n * k + (cols[c] as number)] !== 0) has = 1;
-    pos = writeVarint(scratch, pos, (prevDepth + 1 - depth) * 2 + has);
+    const d = depth[n] as number;
+    pos = writeVarint(scratch, pos, (prevDepth + 1 - d) * 2 + has);
     const f = frame[n] as number;
     pos = writeVarint(scratch, pos, frameMap ? (frameMap[f] as number) : f);
     if (has) writeValues(n);
-    prevDepth = depth;
-  };
-  // Nodes in index order when that is a preorder (tries built from sorted stacks, or decoded),
-  // with the path from the root as a stack; else a walk of the child lists.
-  const path = [0];
-  for (let n = 1; n < trie.size; n++) {
-    const p = parent[n] as number;
-    while (path.length > 0 && path[path.length - 1] !== p) path.pop();
-    if (path.length === 0) break;
-    path.push(n);
-    if (keep[n]) writeNode(n, path.length - 1);
-  }
-  if (path.length === 0) {
-    pos = start;
-    prevDepth = 0;
-    emitted = 1;
-    const { firstChild, nextSibling } = trie;
-    const stack = new Int32Array(Math.max(16, kept * 2 + 2));
-    let sp = 0;
-    for (let c = firstChild[0] as number; c >= 0; c = nextSibling[c] as number) {
-      if (keep[c]) {
-        stack[sp++] = c;
-        stack[sp++] = 1;
-      }
-    }
-    while (sp > 0) {
-      const depth = stack[--sp] as number;
-      const n = stack[--sp] as number;
-      writeNode(n, depth);
-      for (let c = firstChild[n] as number; c >= 0; c = nextSibling[c] as number) {
-        if (keep[c]) {
-          stack[sp++] = c;
-          stack[sp++] = depth + 1;
-        }
-      }
-    }
+    prevDepth = d;
   }
   ensure(pos, 4);
   scratch.writeUInt32LE(crc32(scratch.subarray(0, pos)), pos);
