@@ -452,6 +452,25 @@ describe('pprof writer', () => {
   });
 });
 
+describe('pprof writer: sample order', () => {
+  it("writes samples depth first, as pprof's own writers do: a branch left is never come back to", async () => {
+    const p = await readFile(corpus('folded/unsorted-input/perf-vertx-stacks-01-collapsed-all-unsorted.txt'));
+    const written = PprofProfile.decode(gunzipSync(pprof.write?.(p, {}) as Buffer));
+    const stacks = written.sample.map((s) => s.locationId.map(Number).reverse());
+    expect(stacks.length).toBeGreaterThan(100);
+    // A prefix closes when a sample leaves it; no later sample may lie under a closed one.
+    const closed = new Set<string>();
+    let prev: number[] = [];
+    for (const stack of stacks) {
+      let l = 0;
+      while (l < prev.length && l < stack.length && prev[l] === stack[l]) l++;
+      for (let d = l + 1; d <= prev.length; d++) closed.add(prev.slice(0, d).join());
+      for (let d = l + 1; d <= stack.length; d++) expect(closed.has(stack.slice(0, d).join())).toBe(false);
+      prev = stack;
+    }
+  });
+});
+
 describe('pprof against the Go toolchain', () => {
   let dir = '';
   let cpu = '';

@@ -11,6 +11,7 @@ import {
   ValueType,
 } from 'pprof-format';
 import type { Profile } from '../../model/profile.js';
+import { walkTrie } from '../../model/walk.js';
 
 /**
  * Writes a gzipped profile.proto through pprof-format. Each frame becomes one
@@ -82,16 +83,21 @@ export function writePprof(profile: Profile): Buffer {
     const labels = (profile.labelSets[labelSetId] ?? []).map(
       ([key, value]) => new Label({ key: st.dedup(key), str: st.dedup(value) }),
     );
-    for (let node = 1; node < trie.size; node++) {
-      let any = false;
-      for (let t = 0; t < k; t++) if (trie.self[node * k + t] !== 0) any = true;
-      if (!any) continue;
-      const value: number[] = [];
-      for (let t = 0; t < k; t++) value.push(Math.round(trie.self[node * k + t] as number));
-      const locationIds: number[] = [];
-      for (let n = node; n > 0; n = trie.parent[n] as number) locationIds.push(locationId(trie.frame[n] as number));
-      samples.push(new Sample({ locationId: locationIds, value, label: labels }));
-    }
+    // Depth first, as pprof's own writers go: stacks that share a prefix come together.
+    walkTrie(
+      trie,
+      (node) => {
+        let any = false;
+        for (let t = 0; t < k; t++) if (trie.self[node * k + t] !== 0) any = true;
+        if (!any) return;
+        const value: number[] = [];
+        for (let t = 0; t < k; t++) value.push(Math.round(trie.self[node * k + t] as number));
+        const locationIds: number[] = [];
+        for (let n = node; n > 0; n = trie.parent[n] as number) locationIds.push(locationId(trie.frame[n] as number));
+        samples.push(new Sample({ locationId: locationIds, value, label: labels }));
+      },
+      () => {},
+    );
   });
 
   const out = new PprofProfile({
