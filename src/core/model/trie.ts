@@ -229,7 +229,12 @@ export class StackTrie {
       // Room for every frame of every stack: pages never written are never touched.
       if (room > this.parent.length) this.grow(room);
       this.indexed = false;
-    } else if (!this.indexed) this.rehash(this.table.length);
+    } else {
+      // Room for what stacks of a profile mostly make (they share prefixes), so that it rarely grows.
+      const likely = Math.min(room, this.size + 8 * n + 1024);
+      if (likely > this.parent.length) this.grow(likely);
+      if (!this.indexed || likely * 2 > this.table.length) this.rehash(likely * 2);
+    }
     const path = new Int32Array(maxDepth + 1);
     let prevBase = 0;
     let prevDepth = 0;

@@ -355,11 +355,13 @@ class PprofReader {
     if (this.timeNanos !== 0) p.startTime = this.timeNanos / 1e6;
     if (this.durationNanos !== 0) p.duration = this.durationNanos / 1e6;
 
-    const modules: string[] = [];
+    // Names, files and modules interned once per function and mapping, not per location.
+    const strings = p.strings;
+    const modules = new Int32Array(this.mapId.length);
     for (let i = 0; i < this.mapId.length; i++) {
       this.at('mapping', i);
       const file = this.str(this.mapFile[i] as number, 'filename');
-      modules.push(file.slice(file.lastIndexOf('/') + 1));
+      modules[i] = strings.intern(file.slice(file.lastIndexOf('/') + 1));
     }
     const mappingIndex = new IdIndex(
       this.mapId,
@@ -373,13 +375,13 @@ class PprofReader {
       (i) => this.at('function', i),
       (d) => this.error(d),
     );
-    const fnNames: string[] = [];
-    const fnFiles: string[] = [];
+    const fnNames = new Int32Array(this.fnId.length);
+    const fnFiles = new Int32Array(this.fnId.length);
     for (let i = 0; i < this.fnId.length; i++) {
       this.at('function', i);
       const name = this.str(this.fnName[i] as number, 'name');
-      fnNames.push(name || this.str(this.fnSystemName[i] as number, 'system_name'));
-      fnFiles.push(this.str(this.fnFile[i] as number, 'filename'));
+      fnNames[i] = strings.intern(name || this.str(this.fnSystemName[i] as number, 'system_name'));
+      fnFiles[i] = strings.intern(this.str(this.fnFile[i] as number, 'filename'));
     }
 
     // Location i expands to frames[start[i] .. start[i + 1]), leaf first:
@@ -392,25 +394,25 @@ class PprofReader {
       this.at('location', i);
       start[i] = n;
       const mid = this.locMapping[i] as number;
-      let module = '';
+      let module = 0;
       if (mid !== 0) {
         const m = mappingIndex.get(mid);
         if (m < 0) throw this.fail(`location id ${this.locId[i]} refers to mapping ${mid}, which does not exist`);
-        module = modules[m] as string;
+        module = modules[m] as number;
       }
       const l0 = this.locLines[i] as number;
       const l1 = this.locLines[i + 1] as number;
       if (n + Math.max(1, l1 - l0) > frames.length) frames = growInt32(frames, n + l1 - l0 + 1);
       if (l0 === l1) {
         const addr = hex64(this.locAddrLo[i] as number, this.locAddrHi[i] as number);
-        frames[n++] = b.frameAt(`0x${addr}`, '', 0, module);
+        frames[n++] = p.frames.intern(strings.intern(`0x${addr}`), 0, 0, module);
         continue;
       }
       for (let l = l0; l < l1; l++) {
         const fid = this.lineFn[l] as number;
         const f = fnIndex.get(fid);
         if (f < 0) throw this.fail(`location id ${this.locId[i]} refers to function ${fid}, which does not exist`);
-        frames[n++] = b.frameAt(fnNames[f] as string, fnFiles[f] as string, this.lineNo[l] as number, module);
+        frames[n++] = p.frames.intern(fnNames[f] as number, fnFiles[f] as number, this.lineNo[l] as number, module);
       }
     }
     start[nLoc] = n;
@@ -511,7 +513,27 @@ class PprofReader {
         }
         if ((t & 7) === LEN) {
           const idsEnd = w.lengthEnd(sEnd);
-          while (w.pos < idsEnd) depth = this.pushLocation(w.varint(idsEnd), depth, r);
+          // Location ids, mostly of one or two bytes: read here, longer ones by the wire reader.
+          const buf = this.buf;
+          let p = w.pos;
+          while (p < idsEnd) {
+            const b0 = buf[p] as number;
+            const b1 = p + 1 < idsEnd ? (buf[p + 1] as number) : 0x80;
+            let id: number;
+            if (b0 < 0x80) {
+              id = b0;
+              p += 1;
+            } else if (b1 < 0x80) {
+              id = (b0 & 0x7f) | (b1 << 7);
+              p += 2;
+            } else {
+              w.pos = p;
+              id = w.varint(idsEnd);
+              p = w.pos;
+            }
+            depth = this.pushLocation(id, depth, r);
+          }
+          w.pos = p;
         } else depth = this.pushLocation(this.scalar(t & 7, sEnd), depth, r);
       }
       batch.add(this.stack, depth, labelled ? this.labelSet(p, sStart, sEnd) : 0);
