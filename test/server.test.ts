@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePprof } from '../src/core/formats/pprof/write.js';
+import { ProfileBuilder } from '../src/core/model/builder.js';
+import { parseSelector as sel } from '../src/core/query/selector.js';
 import { parseIngestTime, parseSeriesKey } from '../src/core/remote/ingest.js';
 import type { RunningServer } from '../src/core/remote/server.js';
 import { findEmbedded } from '../src/core/render/embed.js';
@@ -185,6 +187,66 @@ describe.each([
     } finally {
       store.close();
     }
+  });
+
+  it('averages the series an ingest marks so (aggregationType, sample_type_config, Go gauges) over time', async () => {
+    const t = now() - 100;
+    // Two folded pushes with aggregationType=average, one without: a mean, and a sum.
+    for (const [i, n] of [3, 5].entries()) {
+      const q = `name=avg.wall%7Bk%3Dv%7D&from=${t + i * 10}&until=${t + i * 10 + 10}&aggregationType=average&units=objects`;
+      expect((await post(`${server.url}/ingest?${q}`, `main;work ${n}\n`)).status).toBe(200);
+      const q2 = `name=sum.wall&from=${t + i * 10}&until=${t + i * 10 + 10}&units=objects`;
+      expect((await post(`${server.url}/ingest?${q2}`, `main;work ${n}\n`)).status).toBe(200);
+    }
+    // A Go heap profile without a config: in-use memory averages, allocations sum (Pyroscope's defaults);
+    // with a config that says so, a type averages under its display name.
+    const heap = (inuse: number) => {
+      const b = new ProfileBuilder(
+        [
+          { type: 'alloc_space', unit: 'bytes' },
+          { type: 'inuse_space', unit: 'bytes' },
+        ],
+        'test',
+      );
+      b.addStack(Int32Array.from([b.frame('malloc'), b.frame('main')]), 2, [1000, inuse]);
+      return writePprof(b.finish());
+    };
+    for (const [i, inuse] of [100, 300].entries()) {
+      const at = t + i * 10;
+      expect((await post(`${server.url}/ingest?name=heap&from=${at}&format=pprof`, heap(inuse))).status).toBe(200);
+      const form = new FormData();
+      form.append('profile', new Blob([new Uint8Array(heap(inuse))]), 'profile.pprof');
+      form.append(
+        'sample_type_config',
+        new Blob([JSON.stringify({ alloc_space: { aggregation: 'average', 'display-name': 'allocs' } })]),
+      );
+      const res = await fetch(`${server.url}/ingest?name=cfg&from=${at}`, { method: 'POST', body: form });
+      expect(res.status, await res.text()).toBe(200);
+    }
+    const ticks = async (query: string) => {
+      const r = await fetch(`${server.url}/render?query=${encodeURIComponent(query)}&from=${t}&until=${t + 30}`);
+      return ((await r.json()) as { flamebearer: { numTicks: number } }).flamebearer.numTicks;
+    };
+    expect(await ticks('avg.wall{k="v"}')).toBe(4);
+    expect(await ticks('sum.wall{}')).toBe(8);
+    expect(await ticks('heap.inuse_space{}')).toBe(200);
+    expect(await ticks('heap.alloc_space{}')).toBe(2000);
+    expect(await ticks('cfg.allocs{}')).toBe(1000);
+    const store = Store.open(dir);
+    try {
+      const kind = (app: string) =>
+        Object.fromEntries(store.series({ app, matchers: [] }).map((s) => [s.type.type, s.aggregation]));
+      expect(kind('heap')).toEqual({ alloc_space: 'sum', inuse_space: 'average' });
+      expect(kind('avg')).toEqual({ wall: 'average' });
+      // The timeline gives each step the mean of its profiles too.
+      expect(store.timeline(sel('avg'), { from: t * 1000, until: (t + 30) * 1000 }, 30_000)).toEqual([4]);
+      expect(store.timeline(sel('heap.inuse_space{}'), { from: t * 1000, until: (t + 30) * 1000 }, 10_000)).toEqual([
+        100, 300, 0,
+      ]);
+    } finally {
+      store.close();
+    }
+    expect((await post(`${server.url}/ingest?name=x&aggregationType=median`, 'a 1')).status).toBe(400);
   });
 
   it('refuses bad requests with one line and a 4xx, and keeps running', async () => {

@@ -515,19 +515,22 @@ describe('store: deferred placement (pyro server)', () => {
 });
 
 describe('store: versions', () => {
-  it('opens a store of the first format (v1) and adds what the next ones have (remote acknowledgments, pending profiles)', async () => {
+  it('opens a store of the first format (v1) and adds what the next ones have (remote acknowledgments, pending profiles, aggregation)', async () => {
     const dir = tempDir('pyro-store-');
     const store = Store.open(dir);
     store.ingest(await readBytes('a.folded', 'main;work 3\n'), { app: 'old' });
     store.close();
     // The v1 schema: no remote_acks table, and its version.
     const db = new Database(join(dir, DB_FILE));
-    db.exec('DROP TRIGGER profiles_forget_acks; DROP TABLE remote_acks; DROP INDEX profiles_pending;');
+    db.exec(
+      'DROP TRIGGER profiles_forget_acks; DROP TABLE remote_acks; DROP INDEX profiles_pending; ALTER TABLE series DROP COLUMN aggregation;',
+    );
     db.pragma('user_version = 1');
     db.close();
     const again = Store.open(dir);
     const [row] = again.profiles({ matchers: [] }, { from: 0, until: 2 ** 52 }, { notAckedBy: 'http://x' });
     expect(row?.app).toBe('old');
+    expect(again.series().map((s) => s.aggregation)).toEqual(['sum']);
     again.ack('http://x', [row?.id as number]);
     expect(again.profiles({ matchers: [] }, { from: 0, until: 2 ** 52 }, { notAckedBy: 'http://x' })).toEqual([]);
     // A profile that goes takes its acknowledgment along.

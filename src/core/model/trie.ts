@@ -343,6 +343,13 @@ export class StackTrie {
     return node;
   }
 
+  /** Multiplies every value by `factor`. */
+  scale(factor: number): void {
+    const self = this.self;
+    for (let i = 0; i < this.size * this.nTypes; i++) self[i] = (self[i] as number) * factor;
+    this.totalsValid = false;
+  }
+
   /** Adds `value` to value type `t` of `node`'s self. */
   addSelf(node: number, t: number, value: number): void {
     this.self[node * this.nTypes + t] += value;

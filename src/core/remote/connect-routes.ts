@@ -116,7 +116,8 @@ async function push(
       const what = `series[${i}].samples[${j}]`;
       const profile = await readPart(Buffer.from(sample.rawProfile), 'pprof', what, c.maxBody * 8);
       profile.startTime ??= c.now;
-      items.push({ profile, app, labels });
+      // Grafana Pyroscope sums every profile type over time.
+      items.push({ profile, app, labels, averaged: [] });
     }
   }
   await Promise.all(items.map((item) => c.ingest(item)));

@@ -16,7 +16,7 @@ interface IngestJob {
 }
 
 type IngestReply =
-  | { item: { profile: ProfileData; app: string; labels: Record<string, string> } }
+  | { item: { profile: ProfileData; app: string; labels: Record<string, string>; averaged: string[] } }
   | { refused: { status: number; message: string } };
 
 /** Threads that read ingest bodies (readIngestBody), running `script` (dist/ingest-worker.cjs). */
@@ -35,7 +35,7 @@ export class IngestReaders {
       own.buffer as ArrayBuffer,
     ]);
     if ('refused' in reply) throw new HttpError(reply.refused.status, reply.refused.message);
-    return { profile: profileFromData(reply.item.profile), app: reply.item.app, labels: reply.item.labels };
+    return { ...reply.item, profile: profileFromData(reply.item.profile) };
   }
 
   close(): Promise<void> {
@@ -55,5 +55,5 @@ serveJobs<IngestJob>('pyroIngest', async (job) => {
     throw e;
   }
   const { data, transfer } = profileData(item.profile);
-  return { result: { item: { profile: data, app: item.app, labels: item.labels } } satisfies IngestReply, transfer };
+  return { result: { item: { ...item, profile: data } } satisfies IngestReply, transfer };
 });

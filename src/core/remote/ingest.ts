@@ -29,7 +29,7 @@ export interface IngestParams {
   sampleRate: number;
   spyName: string;
   units: string;
-  aggregationType: string;
+  aggregationType: 'sum' | 'average';
   format: string;
 }
 
@@ -38,6 +38,8 @@ export interface IngestItem {
   profile: Profile;
   app: string;
   labels: Record<string, string>;
+  /** The value types whose series average over time rather than sum (aggregationType=average). */
+  averaged: string[];
 }
 
 const MAX_LABEL_VALUE = 1024;
@@ -129,9 +131,16 @@ export function parseIngestParams(q: URLSearchParams, now: number): IngestParams
     sampleRate,
     spyName: q.get('spyName') || 'unknown',
     units,
-    aggregationType: q.get('aggregationType') || 'sum',
+    aggregationType: aggregationParam(q.get('aggregationType')),
     format: q.get('format') ?? '',
   };
+}
+
+/** Pyroscope's aggregationType: sum (the default) or average ("avg" too, as its storage reads it). */
+function aggregationParam(text: string | null): 'sum' | 'average' {
+  if (!text || text === 'sum') return 'sum';
+  if (text === 'average' || text === 'avg') return 'average';
+  throw new HttpError(400, `aggregationType: "${text}" is not one pyro takes (sum or average)`);
 }
 
 /** The body formats of the ingest API and the reader of each. */
@@ -174,6 +183,8 @@ export async function readIngestBody(
   const multipart = /^multipart\/form-data/i.test(contentType);
   const parts = multipart ? await formParts(contentType, body) : undefined;
   let profile: Profile;
+  // Types averaged by the sample_type_config, else by Pyroscope's defaults for Go's gauges.
+  let averaged: (type: string) => boolean = () => false;
   if (format === 'pprof') {
     const main = parts ? parts.get('profile') : body;
     if (!main) throw new HttpError(400, 'multipart body: no "profile" part');
@@ -189,6 +200,15 @@ export async function readIngestBody(
         profile.valueTypes.map((vt) => types?.[vt.type]?.cumulative ?? DEFAULT_CUMULATIVE.has(vt.type)),
       );
     }
+    // Named as the config renames them.
+    const average = types
+      ? new Set(
+          Object.entries(types)
+            .filter(([, c]) => c.aggregation === 'average')
+            .map(([type, c]) => c.displayName ?? type),
+        )
+      : DEFAULT_AVERAGE;
+    averaged = (type) => average.has(type);
     if (types) profile = applySampleTypes(profile, types);
   } else if (format === 'jfr') {
     const main = parts ? parts.get('jfr') : body;
@@ -198,15 +218,20 @@ export async function readIngestBody(
     profile = await readPart(body, 'speedscope', 'body', limit);
   } else {
     const read = await readPart(body, TEXT_BODIES[format] as string, 'body', limit);
-    return withTime(textSeries(read, params), params);
+    return withTime(textSeries(read, params), params, () => false);
   }
-  return withTime(binarySeries(profile, params), params);
+  return withTime(binarySeries(profile, params), params, averaged);
 }
 
-function withTime(item: IngestItem, params: IngestParams): IngestItem {
+function withTime(
+  item: Omit<IngestItem, 'averaged'>,
+  params: IngestParams,
+  averaged: (type: string) => boolean,
+): IngestItem {
   item.profile.startTime = params.from;
   item.profile.duration = params.until - params.from;
-  return item;
+  const types = item.profile.valueTypes.map((vt) => vt.type);
+  return { ...item, averaged: types.filter((t) => params.aggregationType === 'average' || averaged(t)) };
 }
 
 /** The parts of a multipart/form-data body, by field name. */
@@ -266,7 +291,7 @@ const UNITS: Record<string, string> = {
  * type (cpu without a dot); samples of cpu and wall count 1/sampleRate s each
  * and are stored as nanoseconds.
  */
-function textSeries(read: Profile, params: IngestParams): IngestItem {
+function textSeries(read: Profile, params: IngestParams): Omit<IngestItem, 'averaged'> {
   const { name, labels } = params.key;
   const dot = name.lastIndexOf('.');
   const app = dot > 0 ? name.slice(0, dot) : name;
@@ -286,14 +311,14 @@ function textSeries(read: Profile, params: IngestParams): IngestItem {
 }
 
 /** The series of a pprof, JFR or speedscope body: they carry their own types; a type suffix on the name is dropped. */
-function binarySeries(profile: Profile, params: IngestParams): IngestItem {
+function binarySeries(profile: Profile, params: IngestParams): Omit<IngestItem, 'averaged'> {
   const { name, labels } = params.key;
   const dot = name.lastIndexOf('.');
   const app = dot > 0 && KNOWN_TYPES.has(name.slice(dot + 1)) ? name.slice(0, dot) : name;
   return series(profile, app, labels);
 }
 
-function series(profile: Profile, app: string, labels: Record<string, string>): IngestItem {
+function series(profile: Profile, app: string, labels: Record<string, string>): Omit<IngestItem, 'averaged'> {
   const own = { ...labels };
   const name = own[APP_LABEL] ?? app;
   delete own[APP_LABEL];
@@ -311,6 +336,8 @@ interface SampleTypeConfig {
 
 /** Go's cumulative sample types, when no sample_type_config says otherwise (Pyroscope's defaults). */
 const DEFAULT_CUMULATIVE = new Set(['alloc_objects', 'alloc_space', 'contentions', 'delay']);
+/** Go's gauges, averaged over time when no sample_type_config says otherwise (Pyroscope's defaults). */
+const DEFAULT_AVERAGE = new Set(['inuse_objects', 'inuse_space', 'goroutine', 'goroutines']);
 
 function parseSampleTypeConfig(bytes: Buffer): Record<string, SampleTypeConfig> {
   let json: unknown;

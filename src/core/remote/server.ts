@@ -337,7 +337,10 @@ class IngestQueue {
     const batch = this.waiting.splice(0, MAX_BATCH);
     try {
       const results = this.store.ingestMany(
-        batch.map(({ item }) => ({ profile: item.profile, options: { app: item.app, labels: item.labels } })),
+        batch.map(({ item }) => ({
+          profile: item.profile,
+          options: { app: item.app, labels: item.labels, averaged: item.averaged },
+        })),
         true,
       );
       for (const r of results) this.unplaced += r.series.length;

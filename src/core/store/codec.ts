@@ -32,16 +32,14 @@ function ensure(pos: number, more: number): void {
 }
 
 export function writeVarint(buf: Buffer, pos: number, v: number): number {
-  if (v < 0x80000000) {
-    while (v >= 0x80) {
-      buf[pos++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-  } else {
-    while (v >= 0x80) {
-      buf[pos++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
+  // Above 2^31 (nanosecond totals often are) by division, then by bit operations.
+  while (v >= 0x80000000) {
+    buf[pos++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  while (v >= 0x80) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
   }
   buf[pos++] = v;
   return pos;

@@ -22,7 +22,15 @@ import { CodecError, columnOf, decodeTrie, encodeTrie } from './codec.js';
 import { bucketMs, bucketOf, KEPT_LEVEL, LEVELS, planRange } from './levels.js';
 import { APP_LABEL, matchSeries } from './match.js';
 import { Symbols } from './symbols.js';
-import type { IngestOptions, IngestResult, ProfileStore, SeriesInfo, StoredProfile, TimeRange } from './types.js';
+import type {
+  Aggregation,
+  IngestOptions,
+  IngestResult,
+  ProfileStore,
+  SeriesInfo,
+  StoredProfile,
+  TimeRange,
+} from './types.js';
 
 export { matchSeries, resolveStoreDir } from './match.js';
 
@@ -67,6 +75,8 @@ const MIGRATIONS: readonly string[] = [
    END;`,
   // Profiles stored but not yet placed into their levels' buckets (level 8 = PENDING, below).
   'CREATE INDEX profiles_pending ON profiles (id) WHERE level = 8;',
+  // How a series merges over time: 'sum', or 'average' (gauges such as in-use memory, as Pyroscope's aggregationType).
+  "ALTER TABLE series ADD COLUMN aggregation TEXT NOT NULL DEFAULT 'sum';",
 ];
 export const STORE_VERSION = MIGRATIONS.length;
 
@@ -76,6 +86,7 @@ interface SeriesRow {
   type: string;
   unit: string;
   labels: string;
+  aggregation: Aggregation;
 }
 
 interface BucketRow {
@@ -164,19 +175,24 @@ export class Store implements ProfileStore {
     this.symbols = new Symbols(db);
     // Prepared on first use: a command uses a few of them, and start-up counts.
     this.st = lazily({
-      seriesAll: () => db.prepare<[], SeriesRow>('SELECT id, app, type, unit, labels FROM series'),
+      seriesAll: () => db.prepare<[], SeriesRow>('SELECT id, app, type, unit, labels, aggregation FROM series'),
       profileRow: () =>
         db.prepare<[number], RawRow & { series: number }>(
           `SELECT id, series, level, t, until, total, trie, col FROM profiles WHERE id = ? AND level > ${PLACING}`,
         ),
-      seriesById: () => db.prepare<[number], SeriesRow>('SELECT id, app, type, unit, labels FROM series WHERE id = ?'),
+      seriesById: () =>
+        db.prepare<[number], SeriesRow>('SELECT id, app, type, unit, labels, aggregation FROM series WHERE id = ?'),
+      setAggregation: () =>
+        db.prepare<[Aggregation, number, Aggregation]>(
+          'UPDATE series SET aggregation = ? WHERE id = ? AND aggregation != ?',
+        ),
       seriesByKey: () =>
         db.prepare<[string, string, string], { id: number }>(
           'SELECT id FROM series WHERE type = ? AND unit = ? AND labels = ?',
         ),
       insertSeries: () =>
-        db.prepare<[string, string, string, string]>(
-          'INSERT INTO series (app, type, unit, labels) VALUES (?, ?, ?, ?)',
+        db.prepare<[string, string, string, string, Aggregation]>(
+          'INSERT INTO series (app, type, unit, labels, aggregation) VALUES (?, ?, ?, ?, ?)',
         ),
       seriesStats: () =>
         db.prepare<[number], { count: number | null; total: number | null }>(
@@ -344,7 +360,7 @@ export class Store implements ProfileStore {
           const blob = encodeTrie(trie, undefined, frameMap);
           const trieId = Number(this.st.insertTrie.run(profile.nTypes, blob).lastInsertRowid);
           profile.valueTypes.forEach((vt, column) => {
-            const series = this.seriesId(vt, labels);
+            const series = this.seriesId(vt, labels, options.averaged?.includes(vt.type) ? 'average' : 'sum');
             const total = columnSum(trie, column);
             this.st.insertProfile.run(series.id, t, until, total, PENDING, trieId, column);
             result.series.push({ id: series.id, name: series.name, labels: { ...labels }, from: t, until, total });
@@ -398,12 +414,18 @@ export class Store implements ProfileStore {
     return rows.length;
   }
 
-  /** The id of a series, created when new. */
-  private seriesId(vt: ValueType, labels: Record<string, string>): { id: number; name: string } {
+  /** The id of a series, created when new; its aggregation is the last one it was written with (as Pyroscope's). */
+  private seriesId(
+    vt: ValueType,
+    labels: Record<string, string>,
+    aggregation: Aggregation,
+  ): { id: number; name: string } {
     const key = canonicalLabels(labels);
     const app = labels[APP_LABEL] as string;
     let id = this.st.seriesByKey.get(vt.type, vt.unit, key)?.id;
-    if (id === undefined) id = Number(this.st.insertSeries.run(app, vt.type, vt.unit, key).lastInsertRowid);
+    if (id === undefined)
+      id = Number(this.st.insertSeries.run(app, vt.type, vt.unit, key, aggregation).lastInsertRowid);
+    else this.st.setAggregation.run(aggregation, id, aggregation);
     return { id, name: seriesName(app, vt.type, labels) };
   }
 
@@ -537,6 +559,7 @@ export class Store implements ProfileStore {
       app: r.app,
       type: { type: r.type, unit: r.unit },
       labels: JSON.parse(r.labels) as Record<string, string>,
+      aggregation: r.aggregation,
     }));
   }
 
@@ -635,6 +658,10 @@ export class Store implements ProfileStore {
           throw storeError(this.path, e, `reading ${s.name} from ${iso(range.from)} to ${iso(range.until)}`);
         }
         if (n === 0) continue;
+        if (s.aggregation === 'average' && n > 1) {
+          trie.scale(1 / n);
+          if (times) times.value = times.value.map((v) => v / n);
+        }
         profiles += n;
         let column = types.findIndex((v) => v.type === s.type.type && v.unit === s.type.unit);
         if (column < 0) column = types.push(s.type) - 1;
@@ -681,28 +708,40 @@ export class Store implements ProfileStore {
 
   timeline(selector: Selector, range: TimeRange, step: number): number[] {
     return this.read('reading a timeline', () => {
-      const ids = matchSeries(this.allSeries(), selector, true).map((s) => s.id);
+      const picked = matchSeries(this.allSeries(), selector, true);
       const count = Math.max(1, Math.ceil((range.until - range.from) / step));
       const out = new Array<number>(count).fill(0);
-      const add = (t: number, total: number) => {
+      if (picked.length === 0) return out;
+      // Per series: its total and number of profiles per step (an average series adds its mean).
+      const sums = new Map(picked.map((s) => [s.id, { s, total: new Float64Array(count), n: new Int32Array(count) }]));
+      const add = (series: number, t: number, total: number, n: number) => {
         const i = Math.floor((t - range.from) / step);
-        if (i >= 0 && i < count) out[i] = (out[i] as number) + total;
+        const into = sums.get(series);
+        if (!into || i < 0 || i >= count) return;
+        into.total[i] = (into.total[i] as number) + total;
+        into.n[i] = (into.n[i] as number) + n;
       };
-      if (ids.length === 0) return out;
       const rows = this.db
-        .prepare<[number, number], { t: number; total: number }>(
-          `SELECT t, total FROM profiles WHERE series IN (${ids.join(',')}) AND level > ${PLACING} AND t >= ? AND t < ?`,
+        .prepare<[number, number], { series: number; t: number; total: number }>(
+          `SELECT series, t, total FROM profiles WHERE series IN (${[...sums.keys()].join(',')}) AND level > ${PLACING} AND t >= ? AND t < ?`,
         )
         .all(range.from, range.until);
-      for (const r of rows) add(r.t, r.total);
+      for (const r of rows) add(r.series, r.t, r.total, 1);
       // Data that gc --keep-levels compacted counts at the start of its bucket.
       const horizon = this.horizon;
       if (horizon > range.from) {
         const size = bucketMs(KEPT_LEVEL);
         const hi = Math.min(bucketOf(horizon, KEPT_LEVEL), Math.ceil(range.until / size));
-        for (const id of ids)
+        for (const id of sums.keys())
           for (const b of this.st.bucketsInRange.all(id, KEPT_LEVEL, Math.ceil(range.from / size), hi))
-            add(b.bucket * size, b.total);
+            add(id, b.bucket * size, b.total, b.count);
+      }
+      for (const { s, total, n } of sums.values()) {
+        for (let i = 0; i < count; i++) {
+          const v = total[i] as number;
+          out[i] =
+            (out[i] as number) + (s.aggregation === 'average' && (n[i] as number) > 1 ? v / (n[i] as number) : v);
+        }
       }
       return out;
     });
@@ -856,7 +895,7 @@ export class Store implements ProfileStore {
         for (const k of unset) delete labels[k];
         for (const [k, v] of Object.entries(labels)) if (v === '') delete labels[k];
         if (canonicalLabels(labels) === s.key) continue;
-        const target = this.seriesId(s.type, labels).id;
+        const target = this.seriesId(s.type, labels, s.aggregation).id;
         moved += this.takeOut(s, range, (deltas, level) => this.propagate(target, level, deltas, 1), target);
       }
       this.st.deleteEmptySeries.run();

@@ -7,6 +7,13 @@ export interface TimeRange {
   until: number;
 }
 
+/**
+ * How a series merges over a time range: the sum of its profiles, or their
+ * average (gauges such as in-use memory or goroutines, as Pyroscope's
+ * aggregationType=average: a day of heap profiles shows the mean heap).
+ */
+export type Aggregation = 'sum' | 'average';
+
 export interface IngestOptions {
   /** service_name of the series. */
   app: string;
@@ -14,6 +21,8 @@ export interface IngestOptions {
   labels?: Record<string, string>;
   /** Start of the profile when it has no time of its own (default: now). */
   at?: number;
+  /** The value types whose series average over time (the others sum). */
+  averaged?: readonly string[];
 }
 
 export interface IngestResult {
@@ -28,6 +37,7 @@ export interface SeriesInfo {
   app: string;
   type: ValueType;
   labels: Record<string, string>;
+  aggregation: Aggregation;
   profiles: number;
   from: number;
   until: number;
@@ -53,10 +63,12 @@ export interface ProfileStore {
   series(selector?: Selector): SeriesInfo[];
   labelNames(selector?: Selector): string[];
   labelValues(name: string, selector?: Selector): string[];
-  /** The exact merge of every stored profile of the matching series in the range, or undefined when none. */
-  /** With `buckets`, the samples over time too (Profile.times), in that many parts of the range. */
+  /**
+   * The exact merge of every stored profile of the matching series in the range
+   * (an average series: its mean profile), or undefined when none; with
+   * `buckets`, the samples over time too (Profile.times), in that many parts of the range.
+   */
   query(selector: Selector, range: TimeRange, options?: { buckets?: number }): Profile | undefined;
-  /** Relabels the matching profiles: they move to the right series, nothing lost or duplicated. */
   /** The total of the series `query` would merge, per `step` ms of the range from its start. */
   timeline(selector: Selector, range: TimeRange, step: number): number[];
   /**
@@ -69,6 +81,7 @@ export interface ProfileStore {
   profile(id: number): Profile | undefined;
   /** Records that a remote acknowledged these profiles (ids of profiles gone meanwhile are skipped). */
   ack(remote: string, ids: readonly number[]): void;
+  /** Relabels the matching profiles: they move to the right series, nothing lost or duplicated. */
   relabel(selector: Selector, range: TimeRange, set: Record<string, string>, unset: string[]): { profiles: number };
   remove(selector: Selector, range: TimeRange): { profiles: number };
   gc(options: { olderThan: number; keepLevels: boolean }): { profiles: number; bytesFreed: number };
