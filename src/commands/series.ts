@@ -37,7 +37,13 @@ export default class Series extends PyroCommand {
     this.log(
       plainTable(
         ['series', 'profiles', 'from', 'until', 'total'].map((h) => c.dim(h)),
-        list.map((s) => [s.name, String(s.profiles), iso(s.from), iso(s.until), formatValue(s.total, s.type.unit)]),
+        list.map((s) => [
+          s.aggregation === 'average' ? `${s.name} (average)` : s.name,
+          String(s.profiles),
+          iso(s.from),
+          iso(s.until),
+          formatValue(s.total, s.type.unit),
+        ]),
         ['left', 'right', 'left', 'left', 'right'],
       ),
     );

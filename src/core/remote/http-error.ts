@@ -1,4 +1,5 @@
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gunzipSync } from 'node:zlib';
 import { PyroError } from '../errors.js';
 
 /** A request the server refuses: the HTTP status and one line saying why. */
@@ -13,22 +14,40 @@ export class HttpError extends PyroError {
 }
 
 const GZIP = [0x1f, 0x8b];
+const gunzipAsync = promisify(gunzip);
 
 /**
  * The bytes of a body or form part, gunzipped when gzipped, never more than
  * `limit` bytes once inflated: a small body must not inflate past memory.
  */
 export function inflateLimited(bytes: Buffer, limit: number, what: string): Buffer {
-  if (bytes[0] !== GZIP[0] || bytes[1] !== GZIP[1]) return bytes;
+  if (!gzipped(bytes)) return bytes;
   try {
     return gunzipSync(bytes, { maxOutputLength: limit });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE')
-      throw new HttpError(
-        413,
-        `${what}: inflates to more than ${limit} bytes (--max-body limits what the server takes)`,
-      );
-    throw new HttpError(422, `${what}: not valid gzip data (${(e as Error).message})`);
+    throw inflateError(e, limit, what);
   }
+}
+
+/** inflateLimited() on a thread of libuv's pool. */
+export async function inflateLimitedAsync(bytes: Buffer, limit: number, what: string): Promise<Buffer> {
+  if (!gzipped(bytes)) return bytes;
+  try {
+    return await gunzipAsync(bytes, { maxOutputLength: limit });
+  } catch (e) {
+    throw inflateError(e, limit, what);
+  }
+}
+
+function gzipped(bytes: Buffer): boolean {
+  return bytes[0] === GZIP[0] && bytes[1] === GZIP[1];
+}
+
+function inflateError(e: unknown, limit: number, what: string): HttpError {
+  if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+    return new HttpError(
+      413,
+      `${what}: inflates to more than ${limit} bytes (--max-body limits what the server takes)`,
+    );
+  return new HttpError(422, `${what}: not valid gzip data (${(e as Error).message})`);
 }

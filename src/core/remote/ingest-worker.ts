@@ -5,7 +5,7 @@
 import { PyroError } from '../errors.js';
 import { type ProfileData, profileData, profileFromData } from '../model/transfer.js';
 import { serveJobs, WorkerPool } from '../worker.js';
-import { HttpError } from './http-error.js';
+import { HttpError, inflateLimitedAsync } from './http-error.js';
 import { type IngestItem, type IngestParams, readIngestBody } from './ingest.js';
 
 interface IngestJob {
@@ -29,8 +29,10 @@ export class IngestReaders {
 
   /** readIngestBody() on another thread; the body is handed over (it must not be used afterwards). */
   async read(params: IngestParams, contentType: string, body: Buffer, limit: number): Promise<IngestItem> {
+    // A gzipped body (not a form: its parts are gzipped one by one) is inflated on libuv's pool meanwhile.
+    const plain = /^multipart\//i.test(contentType) ? body : await inflateLimitedAsync(body, limit, 'body');
     // A body that shares its memory (a slice of a larger buffer) is copied, else handed over.
-    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : Buffer.from(body);
+    const own = plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength ? plain : Buffer.from(plain);
     const reply = await this.pool.run<IngestReply>({ params, contentType, body: own, limit } satisfies IngestJob, [
       own.buffer as ArrayBuffer,
     ]);
