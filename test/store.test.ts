@@ -476,6 +476,27 @@ describe('store: deferred placement (pyro server)', () => {
     );
   });
 
+  it('another process writing meanwhile: what this one kept of its deferred profiles is not used stale', () => {
+    const dir = tempDir('pyro-store-');
+    const a = Store.open(dir);
+    const b = Store.open(dir);
+    // Enough profiles in one bucket for it to get a pre-merged row when they are placed.
+    const seeds = (from: number) => [0, 1, 2, 3, 4].map((i) => from + i);
+    const batch = (from: number) =>
+      seeds(from).map((seed, i) => ({ profile: randomProfile(seed), options: { app: 'api', at: T0 + i } }));
+    a.ingestMany(batch(100), true);
+    // b places and removes a's profiles, then stores others, whose trie rows may take the same ids.
+    b.remove(sel('api'), ALL);
+    b.ingestMany(batch(200), true);
+    a.settle();
+    const q = a.query(sel('api'), ALL);
+    const want = new Map<string, number>();
+    for (const seed of seeds(200)) flatten(randomProfile(seed), 'cpu', want);
+    expect(q ? sorted(flatten(q, 'cpu')) : []).toEqual(sorted(want));
+    a.close();
+    b.close();
+  });
+
   it('relabel, remove and gc place what waits first: nothing lost or counted twice', () => {
     const dir = tempDir('pyro-store-');
     const store = Store.open(dir);

@@ -112,6 +112,8 @@ interface RawRow {
 interface TrieColumn {
   trie: TrieColumns;
   col: number;
+  /** Store frame id per frame of `trie`, when its frames are a profile's own. */
+  frameMap?: ArrayLike<number>;
 }
 
 /** What a level's bucket gains or loses: n profiles, their total, their merged trie. */
@@ -149,6 +151,8 @@ const PENDING = LEVELS + 2;
 const PLACING = 0;
 /** The most pending profiles placed in one transaction. */
 const SETTLE_BATCH = 2000;
+/** The most tries of deferred profiles kept in memory for settle() (beyond, it reads them back). */
+const FRESH_MAX = 1024;
 
 type Series = Omit<SeriesInfo, 'profiles' | 'from' | 'until' | 'total'> & { key: string };
 
@@ -163,6 +167,13 @@ type Series = Omit<SeriesInfo, 'profiles' | 'from' | 'until' | 'total'> & { key:
 export class Store implements ProfileStore {
   private readonly symbols: Symbols;
   private readonly st;
+  /**
+   * The tries of profiles this process ingested with `defer`, by trie row, as
+   * ingested (with their frame maps), so that settle() need not read them back.
+   * Valid while no other process writes (their deletes may hand a row id out again).
+   */
+  private readonly fresh = new Map<number, { trie: TrieColumns; frameMap: Int32Array }>();
+  private dataVersion = -1;
 
   /** Set when the store file is damaged and was opened from a salvage copy (reads only). */
   damage: string | undefined;
@@ -311,10 +322,19 @@ export class Store implements ProfileStore {
   private write<T>(what: string, fn: () => T): T {
     if (this.damage) throw new PyroError(`${this.damage}; it cannot be written (move it aside and start a new store)`);
     try {
-      return this.db.transaction(fn).immediate();
+      return this.db
+        .transaction(() => {
+          // Another process wrote since this one did: what this one keeps of its own writes may be stale.
+          const version = this.db.pragma('data_version', { simple: true }) as number;
+          if (version !== this.dataVersion) this.fresh.clear();
+          this.dataVersion = version;
+          return fn();
+        })
+        .immediate();
     } catch (e) {
       // Ids handed out inside the rolled-back transaction are void.
       this.symbols.reset();
+      this.fresh.clear();
       throw storeError(this.path, e, what);
     }
   }
@@ -359,6 +379,7 @@ export class Store implements ProfileStore {
           labels[APP_LABEL] = options.app;
           const blob = encodeTrie(trie, undefined, frameMap);
           const trieId = Number(this.st.insertTrie.run(profile.nTypes, blob).lastInsertRowid);
+          if (defer && this.fresh.size < FRESH_MAX) this.fresh.set(trieId, { trie, frameMap });
           profile.valueTypes.forEach((vt, column) => {
             const series = this.seriesId(vt, labels, options.averaged?.includes(vt.type) ? 'average' : 'sum');
             const total = columnSum(trie, column);
@@ -394,16 +415,20 @@ export class Store implements ProfileStore {
     const rows = this.st.pending.all(Math.min(max, SETTLE_BATCH));
     // Per series, per level-1 bucket: what the rows add. A trie read by several rows (columns) is decoded once.
     const pending = new Map<number, Map<number, Delta[]>>();
-    const tries = new Map<number, () => TrieColumns>();
+    const tries = new Map<number, () => { trie: TrieColumns; frameMap?: Int32Array }>();
     for (const r of rows) {
       this.st.setLevel.run(PLACING, r.id);
       let trie = tries.get(r.trie);
-      if (!trie) tries.set(r.trie, (trie = once(() => this.decodeTrieRow(r, r.series))));
+      if (!trie) {
+        const kept = this.fresh.get(r.trie);
+        this.fresh.delete(r.trie);
+        tries.set(r.trie, (trie = kept ? () => kept : once(() => ({ trie: this.decodeTrieRow(r, r.series) }))));
+      }
       const whole = trie;
       let buckets = pending.get(r.series);
       if (!buckets) pending.set(r.series, (buckets = new Map()));
       const b = bucketOf(r.t, 1);
-      const delta = { n: 1, total: r.total, trie: once(() => ({ trie: whole(), col: r.col })), ids: [r.id] };
+      const delta = { n: 1, total: r.total, trie: once(() => ({ ...whole(), col: r.col })), ids: [r.id] };
       const list = buckets.get(b);
       if (list) list.push(delta);
       else buckets.set(b, [delta]);
@@ -1117,9 +1142,8 @@ function toStackTrie(parts: TrieColumn[]): StackTrie {
   return t;
 }
 
-function mergeColumn(into: StackTrie, { trie, col }: TrieColumn): void {
-  if (trie.nTypes === 1) into.mergeFrom(trie);
-  else into.mergeFrom(trie, undefined, oneColumn(trie.nTypes, col));
+function mergeColumn(into: StackTrie, { trie, col, frameMap }: TrieColumn): void {
+  into.mergeFrom(trie, frameMap, trie.nTypes === 1 ? undefined : oneColumn(trie.nTypes, col));
 }
 
 /** The value map that merges column `col` of `k` into a one-column trie. */
@@ -1147,10 +1171,10 @@ function once<T>(f: () => T): () => T {
   };
 }
 
-function negated({ trie: t, col }: TrieColumn): TrieColumn {
+function negated({ trie: t, col, frameMap }: TrieColumn): TrieColumn {
   const self = new Float64Array(t.size);
   for (let n = 0; n < t.size; n++) self[n] = -(t.self[n * t.nTypes + col] as number);
-  return { trie: { size: t.size, nTypes: 1, parent: t.parent, frame: t.frame, self }, col: 0 };
+  return { trie: { size: t.size, nTypes: 1, parent: t.parent, frame: t.frame, self }, col: 0, frameMap };
 }
 
 /** `k+1, ..., PENDING`: the profile levels above k, for an IN list. */
