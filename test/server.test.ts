@@ -334,6 +334,25 @@ describe('pyro server: reader threads', () => {
     } finally {
       await pool.close();
     }
+    await expect(pool.run(1)).rejects.toThrow(/closed/);
+  });
+
+  it('a script that cannot run fails every job at once, with one line, and is not started again and again', async () => {
+    const script = join(tempDir('pyro-pool-'), 'broken.cjs');
+    writeFileSync(script, "require('./no-such-module');");
+    const pool = new WorkerPool(script, 'test', 1);
+    try {
+      const first = pool.run(1);
+      await expect(first).rejects.toThrow(/Cannot find module/);
+      await first.catch((e: Error) => expect(e.message).not.toMatch(/\n/));
+      await expect(pool.run(2)).rejects.toThrow(/Cannot find module/);
+    } finally {
+      await pool.close();
+    }
+    // The server says so at start instead.
+    await expect(
+      startTestServer({ readers: { script: join(tempDir('pyro-pool-'), 'missing.cjs'), threads: 1 } }),
+    ).rejects.toThrow(/missing: build pyro again/);
   });
 });
 

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PyroError } from '../src/core/errors.js';
+import { ProfileBuilder } from '../src/core/model/builder.js';
 import { mergeProfiles } from '../src/core/model/merge.js';
 import type { Profile } from '../src/core/model/profile.js';
 import { StackTrie } from '../src/core/model/trie.js';
@@ -495,6 +496,64 @@ describe('store: deferred placement (pyro server)', () => {
     expect(q ? sorted(flatten(q, 'cpu')) : []).toEqual(sorted(want));
     a.close();
     b.close();
+  });
+
+  it("a damaged bucket leaves its series' new profiles unplaced, read once; other series and writes go on", () => {
+    const dir = tempDir('pyro-store-');
+    const store = Store.open(dir);
+    const items: { t: number; p: Profile; env: string }[] = [];
+    const add = (env: string, i: number, defer: boolean) => {
+      const it = { t: T0 + i * 1000, p: randomProfile(9000 + items.length), env };
+      items.push(it);
+      store.ingestMany([{ profile: it.p, options: { app: 'api', labels: { env }, at: it.t } }], defer);
+    };
+    for (let i = 0; i < 5; i++) for (const env of ['a', 'b']) add(env, i, false);
+    // The level-1 bucket of env=a (its first 10 s) is damaged on disk.
+    const db = new Database(join(dir, DB_FILE));
+    const a = (
+      db.prepare(`SELECT id FROM series WHERE labels LIKE '%"env":"a"%' AND type = 'cpu'`).get() as { id: number }
+    ).id;
+    db.prepare('UPDATE buckets SET blob = zeroblob(40) WHERE series = ? AND level = 1').run(a);
+    db.close();
+    add('a', 5, true);
+    add('b', 5, true);
+    expect(store.settle()).toBe(4);
+    expect(store.placeWarnings.join('\n')).toMatch(/api\.cpu\{env="a"\}.*damaged.*unplaced/);
+    // A write that places everything first still works.
+    store.ingest(randomProfile(1), { app: 'other', at: T0 });
+    for (const env of ['a', 'b']) {
+      const q = store.query(sel(`api{env="${env}"}`), { from: T0, until: T0 + 10_000 });
+      expect(sorted(flatten(q as Profile, 'cpu'))).toEqual(expected(items, T0, T0 + 10_000, env));
+      if (env === 'a') expect(q?.warnings.join('\n')).toMatch(/damaged/);
+    }
+    store.close();
+  });
+
+  it('a series of a profile with several types has no stacks of the other types (zero nodes)', () => {
+    const store = Store.open(tempDir('pyro-store-'));
+    const b = new ProfileBuilder(
+      [
+        { type: 'alloc_space', unit: 'bytes' },
+        { type: 'inuse_space', unit: 'bytes' },
+      ],
+      'test',
+    );
+    b.addStack(Int32Array.from([b.frame('main'), b.frame('both')]), 2, [10, 5]);
+    b.addStack(Int32Array.from([b.frame('main'), b.frame('allocOnly')]), 2, [7, 0]);
+    const p = b.finish();
+    // Placed at once and deferred, merged raw and into buckets.
+    for (let i = 0; i < 6; i++)
+      store.ingestMany([{ profile: p, options: { app: 'go', at: T0 + i * 1000 } }], i % 2 === 0);
+    for (const range of [ALL, { from: T0, until: T0 + 3000 }]) {
+      const q = store.query(sel('go.inuse_space'), range) as Profile;
+      const t = q.trie();
+      const names = Array.from({ length: t.size - 1 }, (_, i) => q.frames.nameOf(t.frame[i + 1] as number));
+      expect(names.sort()).toEqual(['both', 'main']);
+    }
+    store.settle();
+    const q = store.query(sel('go.inuse_space'), ALL) as Profile;
+    expect(q.trie().size).toBe(3);
+    store.close();
   });
 
   it('relabel, remove and gc place what waits first: nothing lost or counted twice', () => {

@@ -45,59 +45,90 @@ export function serveJob<J>(
   );
 }
 
-/** A job of a WorkerPool, with the buffers handed over with it. */
+/** A job of a WorkerPool, and its id (the reply carries it back). */
 interface PoolJob {
   id: number;
   job: unknown;
 }
 
+interface PoolThread {
+  worker: Worker;
+  jobs: Map<number, (reply: Reply) => void>;
+  served: number;
+  dead: boolean;
+}
+
 /**
- * Threads that run `script`, kept for many jobs: each job goes to the thread
- * with the fewest waiting, and its result comes back as runInWorker's does.
- * A thread that dies fails its jobs and is replaced.
+ * Threads that run `script`, kept for many jobs: each job goes to the live
+ * thread with the fewest waiting, and its result comes back as runInWorker's
+ * does. A thread that dies fails its jobs and is replaced; one that died
+ * before finishing any job (a script that cannot run, a first job that kills
+ * it) is replaced after a pause that doubles each time (up to 30 s), and
+ * while no thread lives, jobs fail at once with what killed the last one.
  */
 export class WorkerPool {
-  private readonly threads: { worker: Worker; jobs: Map<number, (reply: Reply) => void> }[] = [];
+  private readonly threads: PoolThread[] = [];
   private next = 0;
   private closed = false;
+  /** Threads in a row that died before finishing a job, and the last one's failure. */
+  private failures = 0;
+  private failure = '';
 
   constructor(
     private readonly script: string,
     private readonly key: string,
     size: number,
   ) {
+    if (size < 1) throw new Error('a worker pool needs a thread at least');
     for (let i = 0; i < size; i++) this.threads.push(this.start());
   }
 
-  private start(): { worker: Worker; jobs: Map<number, (reply: Reply) => void> } {
-    const worker = new Worker(this.script, { workerData: { [this.key]: 'pool' } });
-    const jobs = new Map<number, (reply: Reply) => void>();
-    const thread = { worker, jobs };
-    worker.on('message', ({ id, reply }: { id: number; reply: Reply }) => {
-      jobs.get(id)?.(reply);
-      jobs.delete(id);
-    });
+  private start(): PoolThread {
     // Not kept alive by an idle pool: close() ends the threads.
+    const worker = new Worker(this.script, { workerData: { [this.key]: 'pool' } });
     worker.unref();
+    const thread: PoolThread = { worker, jobs: new Map(), served: 0, dead: false };
+    worker.on('message', ({ id, reply }: { id: number; reply: Reply }) => {
+      thread.served++;
+      this.failures = 0;
+      thread.jobs.get(id)?.(reply);
+      thread.jobs.delete(id);
+    });
     const fail = (message: string) => {
-      for (const done of jobs.values()) done({ error: { message, exitCode: 1, ours: false } });
-      jobs.clear();
-      const i = this.threads.indexOf(thread);
-      if (i >= 0 && !this.closed) this.threads[i] = this.start();
+      if (thread.dead) return;
+      thread.dead = true;
+      for (const done of thread.jobs.values()) done({ error: { message, exitCode: 1, ours: false } });
+      thread.jobs.clear();
+      if (this.closed) return;
+      this.failure = message;
+      const replace = () => {
+        const i = this.threads.indexOf(thread);
+        if (i >= 0 && !this.closed) this.threads[i] = this.start();
+      };
+      if (thread.served > 0) replace();
+      else setTimeout(replace, Math.min(30_000, 500 * 2 ** this.failures++)).unref();
     };
-    worker.on('error', (e) => fail(`a worker thread failed: ${e.message}`));
+    worker.on('error', (e) => fail(`a worker thread failed: ${firstLine(e.message)}`));
     worker.on('exit', (code) => fail(`a worker thread stopped (exit code ${code})`));
     return thread;
   }
 
   /** Runs one job (`transfer`: its buffers, handed over rather than copied). */
   run<T>(job: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
-    let thread = this.threads[0] as (typeof this.threads)[number];
-    for (const t of this.threads) if (t.jobs.size < thread.jobs.size) thread = t;
+    if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
+    let thread: PoolThread | undefined;
+    for (const t of this.threads) if (!t.dead && (!thread || t.jobs.size < thread.jobs.size)) thread = t;
+    if (!thread) return Promise.reject(new Error(this.failure));
+    const chosen = thread;
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
-      thread.jobs.set(id, (reply) => ('result' in reply ? resolve(reply.result as T) : reject(errorOf(reply.error))));
-      thread.worker.postMessage({ id, job } satisfies PoolJob, transfer);
+      chosen.jobs.set(id, (reply) => ('result' in reply ? resolve(reply.result as T) : reject(errorOf(reply.error))));
+      try {
+        chosen.worker.postMessage({ id, job } satisfies PoolJob, transfer);
+      } catch (e) {
+        chosen.jobs.delete(id);
+        reject(e);
+      }
     });
   }
 
@@ -124,7 +155,12 @@ export function serveJobs<J>(
 
 function failureOf(e: unknown): Failure {
   const ours = e instanceof PyroError;
-  return { message: (e as Error)?.message ?? String(e), exitCode: ours ? e.exitCode : 1, ours };
+  return { message: firstLine((e as Error)?.message ?? String(e)), exitCode: ours ? e.exitCode : 1, ours };
+}
+
+/** Messages are one line (a module's "Require stack" and such left out). */
+function firstLine(message: string): string {
+  return message.split('\n', 1)[0] as string;
 }
 
 function errorOf(f: Failure): Error {

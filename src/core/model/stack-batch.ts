@@ -3,8 +3,8 @@ import type { Profile } from './profile.js';
 
 /**
  * Stacks gathered by a reader and inserted into a profile's tries at the end,
- * in one StackTrie.insertStacks per label set (which builds an empty trie
- * from many stacks without hashing).
+ * in one StackTrie.insertStacks per label set (which probes its hash only
+ * where a stack parts from the previous one).
  */
 export class StackBatch {
   // Small to start (they double as needed): a server reads many small profiles.

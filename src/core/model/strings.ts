@@ -15,7 +15,7 @@ export class StringTable {
   /** The table of a list of distinct strings, '' first (another table's `strings`). */
   static from(strings: readonly string[]): StringTable {
     const t = new StringTable();
-    t.strings.push(...strings.slice(1));
+    for (let i = 1; i < strings.length; i++) t.strings.push(strings[i] as string);
     t.ids = undefined;
     return t;
   }

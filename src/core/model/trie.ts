@@ -343,10 +343,10 @@ export class StackTrie {
     return node;
   }
 
-  /** Multiplies every value by `factor`. */
-  scale(factor: number): void {
+  /** Divides every value by `divisor` (an average of that many profiles). */
+  divide(divisor: number): void {
     const self = this.self;
-    for (let i = 0; i < this.size * this.nTypes; i++) self[i] = (self[i] as number) * factor;
+    for (let i = 0; i < this.size * this.nTypes; i++) self[i] = (self[i] as number) / divisor;
     this.totalsValid = false;
   }
 

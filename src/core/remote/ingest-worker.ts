@@ -31,8 +31,9 @@ export class IngestReaders {
   async read(params: IngestParams, contentType: string, body: Buffer, limit: number): Promise<IngestItem> {
     // A gzipped body (not a form: its parts are gzipped one by one) is inflated on libuv's pool meanwhile.
     const plain = /^multipart\//i.test(contentType) ? body : await inflateLimitedAsync(body, limit, 'body');
-    // A body that shares its memory (a slice of a larger buffer) is copied, else handed over.
-    const own = plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength ? plain : Buffer.from(plain);
+    // A body that shares its memory (a slice of a larger buffer, or of Node's pool) is copied into memory
+    // of its own, else handed over.
+    const own = plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength ? plain : new Uint8Array(plain);
     const reply = await this.pool.run<IngestReply>({ params, contentType, body: own, limit } satisfies IngestJob, [
       own.buffer as ArrayBuffer,
     ]);

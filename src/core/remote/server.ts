@@ -4,6 +4,7 @@
 // Bodies go to the readers of formats/ (through ingest.ts), queries to the
 // store; this file only routes, guards and answers.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -87,6 +88,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     return s;
   };
+  if (o.readers && o.readers.threads > 0 && !existsSync(o.readers.script))
+    throw new PyroError(
+      `the reader threads' script ${o.readers.script} is missing: build pyro again (npm run build), or use --read-threads 0`,
+    );
   const readers =
     o.readers && o.readers.threads > 0 ? new IngestReaders(o.readers.script, o.readers.threads) : undefined;
   // Gzipped parts may inflate to 8 times the body limit.
@@ -295,14 +300,16 @@ async function ingest(c: RouteContext): Promise<Reply> {
 class IngestQueue {
   private waiting: { item: IngestItem; done: (e?: unknown) => void }[] = [];
   private scheduled = false;
-  /** Profile rows stored and not yet placed (as far as this queue knows). */
-  private unplaced = 0;
+  /** Profile rows stored and not yet placed (as far as this queue knows; at start, any a crash left). */
+  private unplaced = 1;
   private settling: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly log?: (line: string) => void,
-  ) {}
+  ) {
+    this.scheduleSettle();
+  }
 
   add(item: IngestItem): Promise<void> {
     // A profile without samples has nothing to store.
@@ -371,6 +378,7 @@ class IngestQueue {
       this.scheduleSettle(SETTLE_DELAY_MS);
       return;
     }
+    for (const w of this.store.placeWarnings.splice(0)) this.log?.(w);
     this.unplaced = placed < SETTLE_CHUNK ? 0 : Math.max(1, this.unplaced - placed);
     this.scheduleSettle(0);
   }

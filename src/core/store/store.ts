@@ -74,7 +74,7 @@ const MIGRATIONS: readonly string[] = [
      DELETE FROM remote_acks WHERE profile = OLD.id;
    END;`,
   // Profiles stored but not yet placed into their levels' buckets (level 8 = PENDING, below).
-  'CREATE INDEX profiles_pending ON profiles (id) WHERE level = 8;',
+  'CREATE INDEX profiles_pending ON profiles (series, t, id) WHERE level = 8;',
   // How a series merges over time: 'sum', or 'average' (gauges such as in-use memory, as Pyroscope's aggregationType).
   "ALTER TABLE series ADD COLUMN aggregation TEXT NOT NULL DEFAULT 'sum';",
 ];
@@ -173,7 +173,11 @@ export class Store implements ProfileStore {
    * Valid while no other process writes (their deletes may hand a row id out again).
    */
   private readonly fresh = new Map<number, { trie: TrieColumns; frameMap: Int32Array }>();
+  /** Series whose pending profiles cannot be placed (a damaged bucket): they stay pending, read raw. */
+  private readonly unplaceable = new Set<number>();
   private dataVersion = -1;
+  /** What settle() and other writes could not place, and why (for pyro server's log); taken by whoever reads it. */
+  readonly placeWarnings: string[] = [];
 
   /** Set when the store file is damaged and was opened from a salvage copy (reads only). */
   damage: string | undefined;
@@ -326,7 +330,10 @@ export class Store implements ProfileStore {
         .transaction(() => {
           // Another process wrote since this one did: what this one keeps of its own writes may be stale.
           const version = this.db.pragma('data_version', { simple: true }) as number;
-          if (version !== this.dataVersion) this.fresh.clear();
+          if (version !== this.dataVersion) {
+            this.fresh.clear();
+            this.unplaceable.clear();
+          }
           this.dataVersion = version;
           return fn();
         })
@@ -381,7 +388,8 @@ export class Store implements ProfileStore {
           const trieId = Number(this.st.insertTrie.run(profile.nTypes, blob).lastInsertRowid);
           if (defer && this.fresh.size < FRESH_MAX) this.fresh.set(trieId, { trie, frameMap });
           profile.valueTypes.forEach((vt, column) => {
-            const series = this.seriesId(vt, labels, options.averaged?.includes(vt.type) ? 'average' : 'sum');
+            const aggregation = options.averaged && (options.averaged.includes(vt.type) ? 'average' : 'sum');
+            const series = this.seriesId(vt, labels, aggregation);
             const total = columnSum(trie, column);
             this.st.insertProfile.run(series.id, t, until, total, PENDING, trieId, column);
             result.series.push({ id: series.id, name: series.name, labels: { ...labels }, from: t, until, total });
@@ -406,15 +414,52 @@ export class Store implements ProfileStore {
     });
   }
 
-  /** Before taking profiles out of buckets: a pending one is in none. */
+  /**
+   * Places every pending profile (those of a series with a damaged bucket
+   * aside): before taking profiles out of buckets (a pending one is in none),
+   * and after an ingest that does not defer.
+   */
   private placeAllPending(): void {
     while (this.placePending() === SETTLE_BATCH);
   }
 
+  /** Places up to `max` pending profiles; returns how many it took up (placed, or left for a damaged series). */
   private placePending(max = SETTLE_BATCH): number {
-    const rows = this.st.pending.all(Math.min(max, SETTLE_BATCH));
-    // Per series, per level-1 bucket: what the rows add. A trie read by several rows (columns) is decoded once.
-    const pending = new Map<number, Map<number, Delta[]>>();
+    const limit = Math.min(max, SETTLE_BATCH);
+    const rows =
+      this.unplaceable.size === 0
+        ? this.st.pending.all(limit)
+        : this.db
+            .prepare<[number], RawRow & { series: number }>(
+              `SELECT id, series, level, t, until, total, trie, col FROM profiles WHERE level = ${PENDING}
+               AND series NOT IN (${[...this.unplaceable].join(',')}) ORDER BY series, t, id LIMIT ?`,
+            )
+            .all(limit);
+    const bySeries = new Map<number, RawRow[]>();
+    for (const r of rows) {
+      const list = bySeries.get(r.series);
+      if (list) list.push(r);
+      else bySeries.set(r.series, [r]);
+    }
+    // Each series in a savepoint of its own: one with a damaged bucket leaves its profiles pending, not the others.
+    const placeSeries = this.db.transaction((series: number, list: RawRow[]) => this.placeSeries(series, list));
+    for (const [series, list] of bySeries) {
+      try {
+        placeSeries(series, list);
+      } catch (e) {
+        if (!(e instanceof PyroError)) throw e;
+        this.unplaceable.add(series);
+        for (const r of list) this.fresh.delete(r.trie);
+        this.placeWarnings.push(`${e.message}: its new profiles stay unplaced (read as they are)`);
+      }
+    }
+    return rows.length;
+  }
+
+  /** Places pending profiles of one series into its levels' buckets. */
+  private placeSeries(series: number, rows: RawRow[]): void {
+    // Per level-1 bucket: what the rows add. A trie read by several rows (columns) is decoded once.
+    const buckets = new Map<number, Delta[]>();
     const tries = new Map<number, () => { trie: TrieColumns; frameMap?: Int32Array }>();
     for (const r of rows) {
       this.st.setLevel.run(PLACING, r.id);
@@ -422,35 +467,34 @@ export class Store implements ProfileStore {
       if (!trie) {
         const kept = this.fresh.get(r.trie);
         this.fresh.delete(r.trie);
-        tries.set(r.trie, (trie = kept ? () => kept : once(() => ({ trie: this.decodeTrieRow(r, r.series) }))));
+        trie = kept ? () => kept : once(() => ({ trie: this.decodeTrieRow(r, series) }));
+        tries.set(r.trie, trie);
       }
       const whole = trie;
-      let buckets = pending.get(r.series);
-      if (!buckets) pending.set(r.series, (buckets = new Map()));
       const b = bucketOf(r.t, 1);
       const delta = { n: 1, total: r.total, trie: once(() => ({ ...whole(), col: r.col })), ids: [r.id] };
       const list = buckets.get(b);
       if (list) list.push(delta);
       else buckets.set(b, [delta]);
     }
-    for (const [series, buckets] of pending) {
-      this.propagate(series, 1, new Map([...buckets].map(([b, ds]) => [b, mergeDeltas(ds)])), 1);
-    }
-    return rows.length;
+    this.propagate(series, 1, new Map([...buckets].map(([b, ds]) => [b, mergeDeltas(ds)])), 1);
   }
 
-  /** The id of a series, created when new; its aggregation is the last one it was written with (as Pyroscope's). */
+  /**
+   * The id of a series, created when new; its aggregation is the last one it
+   * was written with (as Pyroscope's), kept when a write says none (sum for a new one).
+   */
   private seriesId(
     vt: ValueType,
     labels: Record<string, string>,
-    aggregation: Aggregation,
+    aggregation: Aggregation | undefined,
   ): { id: number; name: string } {
     const key = canonicalLabels(labels);
     const app = labels[APP_LABEL] as string;
     let id = this.st.seriesByKey.get(vt.type, vt.unit, key)?.id;
     if (id === undefined)
-      id = Number(this.st.insertSeries.run(app, vt.type, vt.unit, key, aggregation).lastInsertRowid);
-    else this.st.setAggregation.run(aggregation, id, aggregation);
+      id = Number(this.st.insertSeries.run(app, vt.type, vt.unit, key, aggregation ?? 'sum').lastInsertRowid);
+    else if (aggregation) this.st.setAggregation.run(aggregation, id, aggregation);
     return { id, name: seriesName(app, vt.type, labels) };
   }
 
@@ -670,12 +714,14 @@ export class Store implements ProfileStore {
               if (m === 0) continue;
               n += m;
               const map = trie.mergeFrom(part);
+              // An average series: each part's mean, as its timeline gives.
+              const per = s.aggregation === 'average' ? m : 1;
               for (let node = 0; node < part.size; node++) {
                 const v = part.selfOf(node, 0);
                 if (v === 0) continue;
                 times.bucket.push(b);
                 times.node.push(map[node] as number);
-                times.value.push(v);
+                times.value.push(v / per);
               }
             }
           }
@@ -683,10 +729,7 @@ export class Store implements ProfileStore {
           throw storeError(this.path, e, `reading ${s.name} from ${iso(range.from)} to ${iso(range.until)}`);
         }
         if (n === 0) continue;
-        if (s.aggregation === 'average' && n > 1) {
-          trie.scale(1 / n);
-          if (times) times.value = times.value.map((v) => v / n);
-        }
+        if (s.aggregation === 'average' && n > 1) trie.divide(n);
         profiles += n;
         let column = types.findIndex((v) => v.type === s.type.type && v.unit === s.type.unit);
         if (column < 0) column = types.push(s.type) - 1;
@@ -746,20 +789,27 @@ export class Store implements ProfileStore {
         into.total[i] = (into.total[i] as number) + total;
         into.n[i] = (into.n[i] as number) + n;
       };
-      const rows = this.db
-        .prepare<[number, number], { series: number; t: number; total: number }>(
-          `SELECT series, t, total FROM profiles WHERE series IN (${[...sums.keys()].join(',')}) AND level > ${PLACING} AND t >= ? AND t < ?`,
-        )
-        .all(range.from, range.until);
-      for (const r of rows) add(r.series, r.t, r.total, 1);
-      // Data that gc --keep-levels compacted counts at the start of its bucket.
+      // Data that gc --keep-levels compacted counts at the start of its bucket, with the
+      // profiles stored there since (placed into that bucket: not counted again below).
       const horizon = this.horizon;
+      const size = bucketMs(KEPT_LEVEL);
+      const compacted = new Set<string>();
       if (horizon > range.from) {
-        const size = bucketMs(KEPT_LEVEL);
         const hi = Math.min(bucketOf(horizon, KEPT_LEVEL), Math.ceil(range.until / size));
         for (const id of sums.keys())
-          for (const b of this.st.bucketsInRange.all(id, KEPT_LEVEL, Math.ceil(range.from / size), hi))
+          for (const b of this.st.bucketsInRange.all(id, KEPT_LEVEL, Math.ceil(range.from / size), hi)) {
             add(id, b.bucket * size, b.total, b.count);
+            compacted.add(`${id}/${b.bucket}`);
+          }
+      }
+      const rows = this.db
+        .prepare<[number, number], { series: number; level: number; t: number; total: number }>(
+          `SELECT series, level, t, total FROM profiles WHERE series IN (${[...sums.keys()].join(',')}) AND level > ${PLACING} AND t >= ? AND t < ?`,
+        )
+        .all(range.from, range.until);
+      for (const r of rows) {
+        const inCompacted = r.level !== PENDING && compacted.has(`${r.series}/${bucketOf(r.t, KEPT_LEVEL)}`);
+        if (!inCompacted) add(r.series, r.t, r.total, 1);
       }
       for (const { s, total, n } of sums.values()) {
         for (let i = 0; i < count; i++) {
@@ -862,7 +912,8 @@ export class Store implements ProfileStore {
    * Merges into `into` every profile of series `s` that starts in [from, until),
    * using whole buckets of levels <= `top` and raw profiles at the edges.
    * A damaged aggregate is replaced by the finer data under it (with a warning).
-   * Returns the number of profiles merged.
+   * Returns the number of profiles merged. `pending`: whether to merge the
+   * pending profiles (read raw, in no bucket) too.
    */
   private mergeRange(
     s: Series,
@@ -872,9 +923,11 @@ export class Store implements ProfileStore {
     into: StackTrie,
     warnings: string[],
     span: { from: number; until: number },
+    pending = true,
   ): number {
     let n = 0;
     const raw = (r: RawRow) => {
+      if (!pending && r.level === PENDING) return;
       mergeColumn(into, this.decodeColumn(r, s.id));
       span.from = Math.min(span.from, r.t);
       span.until = Math.max(span.until, r.until);
@@ -895,7 +948,9 @@ export class Store implements ProfileStore {
         } catch (e) {
           if (!(e instanceof PyroError)) throw e;
           warnings.push(`${e.message}; merged the finer levels instead`);
-          n += this.mergeRange(s, r.bucket * size, (r.bucket + 1) * size, piece.level - 1, into, warnings, span);
+          // What the bucket held, without the pending profiles of its range: merged above already.
+          const [lo, hi] = [r.bucket * size, (r.bucket + 1) * size];
+          n += this.mergeRange(s, lo, hi, piece.level - 1, into, warnings, span, false);
           continue;
         }
         into.mergeFrom(trie);
@@ -1142,15 +1197,9 @@ function toStackTrie(parts: TrieColumn[]): StackTrie {
   return t;
 }
 
+/** Merges a column, without the subtrees where it is zero (another column's stacks). */
 function mergeColumn(into: StackTrie, { trie, col, frameMap }: TrieColumn): void {
-  into.mergeFrom(trie, frameMap, trie.nTypes === 1 ? undefined : oneColumn(trie.nTypes, col));
-}
-
-/** The value map that merges column `col` of `k` into a one-column trie. */
-function oneColumn(k: number, col: number): Int32Array {
-  const map = new Int32Array(k).fill(-1);
-  map[col] = 0;
-  return map;
+  into.mergeFrom(trie.nTypes === 1 ? trie : columnOf(trie, col), frameMap);
 }
 
 function mergeDeltas(ds: Delta[]): Delta {

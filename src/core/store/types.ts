@@ -21,7 +21,7 @@ export interface IngestOptions {
   labels?: Record<string, string>;
   /** Start of the profile when it has no time of its own (default: now). */
   at?: number;
-  /** The value types whose series average over time (the others sum). */
+  /** The value types whose series average over time (the others sum); unset: each series as it was (new ones sum). */
   averaged?: readonly string[];
 }
 
