@@ -599,4 +599,24 @@ describe('growth beyond initial capacities', () => {
     expect(tuples.map((t) => frames.intern(...t))).toEqual(ids);
     expect(new Set(ids).size).toBe(new Set(tuples.map((t) => t.join())).size);
   });
+
+  it('tables made from the lists of another thread keep their ids and find entries added later', () => {
+    const list = ['', ...Array.from({ length: 200_000 }, (_, i) => `s${i}`)];
+    const strings = StringTable.from(list);
+    expect(strings.size).toBe(list.length);
+    expect(strings.intern('s123')).toBe(124);
+    expect(strings.intern('new')).toBe(list.length);
+    const cols = {
+      name: Int32Array.from([1, 2, 1]),
+      file: new Int32Array(3),
+      line: Int32Array.from([0, 0, 7]),
+      module: new Int32Array(3),
+    };
+    const frames = FrameTable.from(strings, 3, cols);
+    expect(frames.intern(1, 0, 7, 0)).toBe(2);
+    expect(frames.intern(2)).toBe(1);
+    expect(frames.intern(5, 0, 0, 0)).toBe(3);
+    for (let i = 0; i < 1000; i++) expect(frames.intern(1000 + i)).toBe(4 + i);
+    expect(frames.intern(1, 0, 7, 0)).toBe(2);
+  });
 });

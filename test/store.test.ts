@@ -594,6 +594,40 @@ describe('store: deferred placement (pyro server)', () => {
   });
 });
 
+describe('store: aggregation', () => {
+  it('an average series gives its mean profile, each chart part its own mean, and keeps averaging when a write names none', () => {
+    const store = Store.open(tempDir('pyro-store-'));
+    const gauge = (v: number) => {
+      const b = new ProfileBuilder([{ type: 'inuse_space', unit: 'bytes' }], 'test');
+      b.addStack(Int32Array.from([b.frame('main'), b.frame('held')]), 2, [v]);
+      return b.finish();
+    };
+    // 49 profiles of 1 (a mean of exactly 1), and 10 of 100 in ten parts.
+    for (let i = 0; i < 49; i++)
+      store.ingestMany([{ profile: gauge(1), options: { app: 'g', at: T0 + i * 10_000, averaged: ['inuse_space'] } }]);
+    expect(store.query(sel('g.inuse_space'), ALL)?.trie().columnTotal(0)).toBe(1);
+    const from = T0 + DAY;
+    for (let i = 0; i < 10; i++)
+      store.ingestMany([
+        { profile: gauge(100), options: { app: 'h', at: from + i * 10_000, averaged: ['inuse_space'] } },
+      ]);
+    const q = store.query(sel('h.inuse_space'), { from, until: from + 100_000 }, { buckets: 10 }) as Profile;
+    expect(q.trie().columnTotal(0)).toBe(100);
+    const times = q.times as NonNullable<Profile['times']>;
+    expect(Array.from(times.values.subarray(0, times.count))).toEqual(new Array(10).fill(100));
+    // A write that says nothing of aggregation (pyro ingest) leaves the series averaging.
+    store.ingest(gauge(400), { app: 'h', at: from + 100_000 });
+    expect(store.series(sel('h.inuse_space'))[0]?.aggregation).toBe('average');
+    expect(
+      store
+        .query(sel('h.inuse_space'), { from, until: from + 200_000 })
+        ?.trie()
+        .columnTotal(0),
+    ).toBeCloseTo(1400 / 11, 9);
+    store.close();
+  });
+});
+
 describe('store: versions', () => {
   it('opens a store of the first format (v1) and adds what the next ones have (remote acknowledgments, pending profiles, aggregation)', async () => {
     const dir = tempDir('pyro-store-');
