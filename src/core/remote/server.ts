@@ -336,7 +336,8 @@ class IngestQueue {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    // A few milliseconds for more to come: a transaction costs about what a profile does.
+    setTimeout(() => this.flush(), GATHER_MS);
   }
 
   private flush(): void {
@@ -386,6 +387,8 @@ class IngestQueue {
 
 /** The most profiles in one transaction: a batch must not hold the event loop for long. */
 const MAX_BATCH = 256;
+/** How long the first profile of a batch waits for others. */
+const GATHER_MS = 3;
 /** Stored profiles are placed at the latest this long after they arrive, or when this many wait. */
 const SETTLE_DELAY_MS = 10_000;
 const SETTLE_AT = 2000;
