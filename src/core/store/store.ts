@@ -108,7 +108,7 @@ interface RawRow {
   col: number;
 }
 
-/** Column `col` of a trie: a profile row's, read in place rather than copied out. */
+/** Column `col` of a trie (a profile row's trie holds every value column of the profile). */
 interface TrieColumn {
   trie: TrieColumns;
   col: number;
@@ -405,7 +405,8 @@ export class Store implements ProfileStore {
   /**
    * Places up to `max` (at most SETTLE_BATCH) of the profiles that ingestMany()
    * deferred into their buckets, series by series, in one transaction; returns how
-   * many it placed (0: none was left).
+   * many it took up (0: none was left). Those of a series with a damaged bucket
+   * stay pending (read as they are), and placeWarnings says so.
    */
   settle(max = SETTLE_BATCH): number {
     return this.write('placing profiles into their levels', () => {
