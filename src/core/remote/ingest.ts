@@ -180,11 +180,10 @@ export async function readIngestBody(
   limit: number,
 ): Promise<IngestItem> {
   const format = bodyFormat(params.format, contentType);
-  const multipart = /^multipart\/form-data/i.test(contentType);
-  const parts = multipart ? await formParts(contentType, body) : undefined;
+  const parts = isForm(contentType) ? await formParts(contentType, body) : undefined;
   let profile: Profile;
   // Types averaged by the sample_type_config, else by Pyroscope's defaults for Go's gauges.
-  let averaged: (type: string) => boolean = () => false;
+  let average: ReadonlySet<string> = NONE;
   if (format === 'pprof') {
     const main = parts ? parts.get('profile') : body;
     if (!main) throw new HttpError(400, 'multipart body: no "profile" part');
@@ -201,14 +200,13 @@ export async function readIngestBody(
       );
     }
     // Named as the config renames them.
-    const average = types
+    average = types
       ? new Set(
           Object.entries(types)
             .filter(([, c]) => c.aggregation === 'average')
             .map(([type, c]) => c.displayName ?? type),
         )
       : DEFAULT_AVERAGE;
-    averaged = (type) => average.has(type);
     if (types) profile = applySampleTypes(profile, types);
   } else if (format === 'jfr') {
     const main = parts ? parts.get('jfr') : body;
@@ -218,20 +216,22 @@ export async function readIngestBody(
     profile = await readPart(body, 'speedscope', 'body', limit);
   } else {
     const read = await readPart(body, TEXT_BODIES[format] as string, 'body', limit);
-    return withTime(textSeries(read, params), params, () => false);
+    return toStore(textSeries(read, params), params, NONE);
   }
-  return withTime(binarySeries(profile, params), params, averaged);
+  return toStore(binarySeries(profile, params), params, average);
 }
 
-function withTime(
-  item: Omit<IngestItem, 'averaged'>,
-  params: IngestParams,
-  averaged: (type: string) => boolean,
-): IngestItem {
+/** What an ingest request stores: the profile at its time range, and which of its types average. */
+function toStore(item: Omit<IngestItem, 'averaged'>, params: IngestParams, average: ReadonlySet<string>): IngestItem {
   item.profile.startTime = params.from;
   item.profile.duration = params.until - params.from;
   const types = item.profile.valueTypes.map((vt) => vt.type);
-  return { ...item, averaged: types.filter((t) => params.aggregationType === 'average' || averaged(t)) };
+  return { ...item, averaged: types.filter((t) => params.aggregationType === 'average' || average.has(t)) };
+}
+
+/** Whether a request's body is a multipart form (pyroscope-go's), whose parts are read one by one. */
+export function isForm(contentType: string): boolean {
+  return /^multipart\/form-data/i.test(contentType);
 }
 
 /** The parts of a multipart/form-data body, by field name. */
@@ -337,7 +337,8 @@ interface SampleTypeConfig {
 /** Go's cumulative sample types, when no sample_type_config says otherwise (Pyroscope's defaults). */
 const DEFAULT_CUMULATIVE = new Set(['alloc_objects', 'alloc_space', 'contentions', 'delay']);
 /** Go's gauges, averaged over time when no sample_type_config says otherwise (Pyroscope's defaults). */
-const DEFAULT_AVERAGE = new Set(['inuse_objects', 'inuse_space', 'goroutine', 'goroutines']);
+const DEFAULT_AVERAGE: ReadonlySet<string> = new Set(['inuse_objects', 'inuse_space', 'goroutine', 'goroutines']);
+const NONE: ReadonlySet<string> = new Set();
 
 function parseSampleTypeConfig(bytes: Buffer): Record<string, SampleTypeConfig> {
   let json: unknown;

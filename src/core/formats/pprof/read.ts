@@ -513,27 +513,7 @@ class PprofReader {
         }
         if ((t & 7) === LEN) {
           const idsEnd = w.lengthEnd(sEnd);
-          // Location ids, mostly of one or two bytes: read here, longer ones by the wire reader.
-          const buf = this.buf;
-          let p = w.pos;
-          while (p < idsEnd) {
-            const b0 = buf[p] as number;
-            const b1 = p + 1 < idsEnd ? (buf[p + 1] as number) : 0x80;
-            let id: number;
-            if (b0 < 0x80) {
-              id = b0;
-              p += 1;
-            } else if (b1 < 0x80) {
-              id = (b0 & 0x7f) | (b1 << 7);
-              p += 2;
-            } else {
-              w.pos = p;
-              id = w.varint(idsEnd);
-              p = w.pos;
-            }
-            depth = this.pushLocation(id, depth, r);
-          }
-          w.pos = p;
+          while (w.pos < idsEnd) depth = this.pushLocation(w.varint(idsEnd), depth, r);
         } else depth = this.pushLocation(this.scalar(t & 7, sEnd), depth, r);
       }
       batch.add(this.stack, depth, labelled ? this.labelSet(p, sStart, sEnd) : 0);
