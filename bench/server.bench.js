@@ -64,6 +64,11 @@ function startServer(dir) {
     child.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
   });
 }
+/** CPU time a process has used so far (all its threads), in ms. */
+const cpuMs = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+};
 /** Peak RSS of a process so far, in MB (VmHWM). */
 const peakMB = (pid) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
@@ -74,6 +79,8 @@ const latencies = [];
 let failures = 0;
 const end = Date.now() + SECONDS * 1000;
 const t0 = performance.now();
+const cpu0 = cpuMs(child.pid);
+const ownCpu0 = process.cpuUsage();
 await Promise.all(
   Array.from({ length: CLIENTS }, async (_, c) => {
     for (let i = c; Date.now() < end; i += CLIENTS) {
@@ -96,6 +103,9 @@ await Promise.all(
 );
 const elapsed = (performance.now() - t0) / 1000;
 const rss = peakMB(child.pid);
+const serverCpu = (cpuMs(child.pid) - cpu0) / latencies.length;
+const ownCpu = process.cpuUsage(ownCpu0);
+const clientCpu = (ownCpu.user + ownCpu.system) / 1000 / latencies.length;
 child.kill('SIGTERM');
 await new Promise((r) => child.on('exit', r));
 await agent.close();
@@ -138,6 +148,7 @@ console.log(
       ],
       ['push latency p50 / p99 (ms)', `${fmt(pct(50), 1)} / ${fmt(pct(99), 1)}`, 'p99 < 100'],
       ['failed pushes', String(failures), '0'],
+      ['CPU per push (ms): server / clients', `${fmt(serverCpu, 2)} / ${fmt(clientCpu, 2)}`, ''],
       ['server peak RSS (MB)', fmt(rss, 0), '< 500'],
       ['/render of a day of 10 s profiles (8,640), median of 7 (ms)', fmt(renderMs[3], 0), '< 200'],
     ],

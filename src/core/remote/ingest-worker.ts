@@ -5,8 +5,8 @@
 import { PyroError } from '../errors.js';
 import { type ProfileData, profileData, profileFromData } from '../model/transfer.js';
 import { serveJobs, WorkerPool } from '../worker.js';
-import { HttpError, inflateLimitedAsync } from './http-error.js';
-import { type IngestItem, type IngestParams, isForm, readIngestBody } from './ingest.js';
+import { HttpError } from './http-error.js';
+import { type IngestItem, type IngestParams, readIngestBody } from './ingest.js';
 
 interface IngestJob {
   params: IngestParams;
@@ -29,11 +29,10 @@ export class IngestReaders {
 
   /** readIngestBody() on another thread; the body is handed over (it must not be used afterwards). */
   async read(params: IngestParams, contentType: string, body: Buffer, limit: number): Promise<IngestItem> {
-    // A gzipped body (not a form: its parts are gzipped one by one) is inflated on libuv's pool meanwhile.
-    const plain = isForm(contentType) ? body : await inflateLimitedAsync(body, limit, 'body');
     // A body that shares its memory (a slice of a larger buffer, or of Node's pool) is copied into memory
-    // of its own, else handed over.
-    const own = plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength ? plain : new Uint8Array(plain);
+    // of its own, else handed over. The thread inflates it: inflating here, even on libuv's pool, costs
+    // this thread more than the copy it saves.
+    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : new Uint8Array(body);
     const reply = await this.pool.run<IngestReply>({ params, contentType, body: own, limit } satisfies IngestJob, [
       own.buffer as ArrayBuffer,
     ]);

@@ -230,7 +230,7 @@ function toStore(item: Omit<IngestItem, 'averaged'>, params: IngestParams, avera
 }
 
 /** Whether a request's body is a multipart form (pyroscope-go's), whose parts are read one by one. */
-export function isForm(contentType: string): boolean {
+function isForm(contentType: string): boolean {
   return /^multipart\/form-data/i.test(contentType);
 }
 
