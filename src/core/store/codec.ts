@@ -77,23 +77,19 @@ export function encodeTrie(
   let kept = 0;
   for (let n = 1; n < trie.size; n++) kept += keep[n] as number;
 
-  let pos = 0;
   const valueBytes = integers ? 10 : 8;
   // Room for every node at once: growing by doubling would copy the blob several times
   // (the estimate is generous; pages never written are never touched).
-  ensure(0, 32 + nc * valueBytes + kept * (10 + nc * valueBytes));
-  scratch[pos++] = integers ? INTEGERS : FLOATS;
-  pos = writeVarint(scratch, pos, nc);
-  pos = writeVarint(scratch, pos, kept);
-  const writeValues = (n: number) => {
-    for (let c = 0; c < nc; c++) {
-      const v = self[n * k + (cols[c] as number)] as number;
-      if (integers) pos = writeVarint(scratch, pos, v);
-      else pos = scratch.writeDoubleLE(v, pos);
-    }
-  };
-  writeValues(0);
-  const perNode = 20 + nc * valueBytes;
+  ensure(0, 32 + nc * valueBytes + kept * (20 + nc * valueBytes));
+  const out = scratch;
+  let pos = 0;
+  out[pos++] = integers ? INTEGERS : FLOATS;
+  pos = writeVarint(out, pos, nc);
+  pos = writeVarint(out, pos, kept);
+  for (let c = 0; c < nc; c++) {
+    const v = self[cols[c] as number] as number;
+    pos = integers ? writeVarint(out, pos, v) : out.writeDoubleLE(v, pos);
+  }
   // Preorder without child lists: subtree sizes in one backward pass (children come after
   // their parents), then each kept node's place after its parent and its earlier siblings.
   const size = new Int32Array(trie.size);
@@ -124,14 +120,18 @@ export function encodeTrie(
   for (let place = 1; place <= kept; place++) {
     const n = order[place] as number;
     if (blobIndex) blobIndex[n] = place;
-    ensure(pos, perNode);
     let has = 0;
     for (let c = 0; c < nc && !has; c++) if (self[n * k + (cols[c] as number)] !== 0) has = 1;
     const d = depth[n] as number;
-    pos = writeVarint(scratch, pos, (prevDepth + 1 - d) * 2 + has);
+    pos = writeVarint(out, pos, (prevDepth + 1 - d) * 2 + has);
     const f = frame[n] as number;
-    pos = writeVarint(scratch, pos, frameMap ? (frameMap[f] as number) : f);
-    if (has) writeValues(n);
+    pos = writeVarint(out, pos, frameMap ? (frameMap[f] as number) : f);
+    if (has) {
+      for (let c = 0; c < nc; c++) {
+        const v = self[n * k + (cols[c] as number)] as number;
+        pos = integers ? writeVarint(out, pos, v) : out.writeDoubleLE(v, pos);
+      }
+    }
     prevDepth = d;
   }
   ensure(pos, 4);
