@@ -260,6 +260,52 @@ describe('StackTrie', () => {
     );
   });
 
+  it('mergeColumn adds one column without the stacks where it is zero, into an empty trie or not', () => {
+    const stackArb = fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 10 });
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ stack: stackArb, column: fc.integer({ min: 0, max: 2 }), value: fc.integer({ min: 1, max: 9 }) }),
+          { maxLength: 30 },
+        ),
+        fc.array(stackArb, { maxLength: 4 }),
+        fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 6, maxLength: 6 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 2 }),
+        (stacks, before, frameMap, mapped, col) => {
+          const map = mapped ? frameMap : undefined;
+          const src = new StackTrie(3);
+          for (const { stack, column, value } of stacks) src.addSelf(src.insert(stack, 0, stack.length), column, value);
+          // The stacks of other columns only, and the root's value: none of those nodes may appear.
+          src.addSelf(0, col, 4);
+          const want = new StackTrie(1);
+          const got = new StackTrie(1);
+          for (const s of before) {
+            want.insert(s, 0, s.length);
+            got.insert(s, 0, s.length);
+          }
+          want.addSelf(0, 0, 4);
+          for (const { stack, column, value } of stacks) {
+            if (column !== col) continue;
+            const to = map ? stack.map((f) => map[f] as number) : stack;
+            want.addSelf(want.insert(to, 0, to.length), 0, value);
+          }
+          got.mergeColumn(src, col, map);
+          const contents = (t: StackTrie) => {
+            const m = new Map<string, number[]>();
+            for (let n = 0; n < t.size; n++) m.set(t.stackOf(n).join(','), [t.selfOf(n, 0), t.totalOf(n, 0)]);
+            return m;
+          };
+          expect(contents(got)).toEqual(contents(want));
+          expect(got.size).toBe(want.size);
+          // The hash works after the merge.
+          for (let n = 1; n < got.size; n++) expect(got.find(got.parent[n] as number, got.frame[n] as number)).toBe(n);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('mergePair gives the trie of two mergeFrom calls (frames mapped one to one or not)', () => {
     const side = fc.array(
       fc.record({

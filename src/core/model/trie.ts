@@ -445,6 +445,46 @@ export class StackTrie {
   }
 
   /**
+   * Adds column `col` of `src` into column 0 of this trie, as mergeFrom() of
+   * that column alone would, leaving out the subtrees where it is zero (another
+   * column's stacks), without making that one-column trie first.
+   */
+  mergeColumn(src: TrieColumns, col: number, frameMap?: ArrayLike<number>): void {
+    const sk = src.nTypes;
+    if (sk === 1) {
+      this.mergeFrom(src, frameMap);
+      return;
+    }
+    const n = src.size;
+    const { parent: sp, frame: sf, self: ss } = src;
+    // keep[i]: the column is non-zero in i's subtree (children come after parents: one backward pass).
+    const keep = new Uint8Array(n);
+    for (let i = n - 1; i > 0; i--) {
+      if (keep[i] === 0 && ss[i * sk + col] === 0) continue;
+      keep[i] = 1;
+      keep[sp[i] as number] = 1;
+    }
+    // Into an empty trie with frames that stay distinct, every kept node is new: no probing.
+    const fresh = this.size === 1 && injective(frameMap);
+    if (fresh && n > this.parent.length) this.grow(n);
+    const dk = this.nTypes;
+    const map = new Int32Array(n);
+    this.self[0] = (this.self[0] as number) + (ss[col] as number);
+    for (let i = 1; i < n; i++) {
+      if (keep[i] === 0) continue;
+      const f = sf[i] as number;
+      const to = frameMap ? (frameMap[f] as number) : f;
+      const p = map[sp[i] as number] as number;
+      const d = fresh ? this.appendNew(p, to, false) : this.child(p, to);
+      map[i] = d;
+      const v = ss[i * sk + col] as number;
+      if (v !== 0) this.self[d * dk] = (this.self[d * dk] as number) + v;
+    }
+    if (fresh) this.indexed = false;
+    this.totalsValid = false;
+  }
+
+  /**
    * Fills this empty trie with two tries merged, as mergeFrom() of each would,
    * when each side's frames map one to one (else it does just that): both are
    * walked at once, each node's children sorted by mapped frame as it is

@@ -15,7 +15,7 @@
 // are stored exactly; a trie with any other value is stored as float64.
 // Subtrees whose values are all zero are left out.
 import { crc32 } from 'node:zlib';
-import type { StackTrie, TrieColumns } from '../model/trie.js';
+import type { StackTrie } from '../model/trie.js';
 import { CodecError, type DecodedTrie, decodeTrieBlob, FLOATS, INTEGERS, MAX_VARINT } from './trie-blob.js';
 
 export { CodecError, type DecodedTrie } from './trie-blob.js';
@@ -148,43 +148,4 @@ export function decodeTrie(blob: Uint8Array): DecodedTrie {
   const sum = (stored + (blob[end + 3] as number) * 0x1000000) >>> 0;
   if (crc32(blob.subarray(0, end)) !== sum) throw new CodecError('checksum mismatch');
   return decodeTrieBlob(blob, 0, end);
-}
-
-/**
- * Column `col` of a trie alone, without the subtrees where it is zero (a
- * profile's trie holds every value column; a series reads one of them).
- * Needs parents before children, as in decoded tries and StackTries.
- */
-export function columnOf(trie: TrieColumns, col: number): TrieColumns {
-  const k = trie.nTypes;
-  if (k === 1) return trie;
-  const { size, parent, frame, self } = trie;
-  // index[n]: n's node in the result, +1 (0 = left out); first marks the nodes kept.
-  const index = new Int32Array(size);
-  for (let n = size - 1; n > 0; n--) {
-    if (index[n] === 0 && self[n * k + col] === 0) continue;
-    index[n] = 1;
-    index[parent[n] as number] = 1;
-  }
-  index[0] = 1;
-  let kept = 1;
-  for (let n = 1; n < size; n++) if (index[n]) index[n] = ++kept;
-  const out = {
-    size: kept,
-    nTypes: 1,
-    parent: new Int32Array(kept),
-    frame: new Int32Array(kept),
-    self: new Float64Array(kept),
-  };
-  out.parent[0] = -1;
-  out.frame[0] = -1;
-  out.self[0] = self[col] as number;
-  for (let n = 1; n < size; n++) {
-    const i = (index[n] as number) - 1;
-    if (i < 0) continue;
-    out.parent[i] = (index[parent[n] as number] as number) - 1;
-    out.frame[i] = frame[n] as number;
-    out.self[i] = self[n * k + col] as number;
-  }
-  return out;
 }

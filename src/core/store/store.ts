@@ -18,7 +18,7 @@ import { Profile, type ValueType } from '../model/profile.js';
 import { SampleTimes } from '../model/times.js';
 import { StackTrie, type TrieColumns } from '../model/trie.js';
 import type { Selector } from '../query/selector.js';
-import { CodecError, columnOf, decodeTrie, encodeTrie } from './codec.js';
+import { CodecError, decodeTrie, encodeTrie } from './codec.js';
 import { bucketMs, bucketOf, KEPT_LEVEL, LEVELS, planRange } from './levels.js';
 import { APP_LABEL, matchSeries } from './match.js';
 import { Symbols } from './symbols.js';
@@ -866,7 +866,8 @@ export class Store implements ProfileStore {
       const r = this.st.profileRow.get(id);
       if (!r) return undefined;
       const s = this.st.seriesById.get(r.series) as SeriesRow;
-      const trie = columnOf(this.decodeTrieRow(r, s.id), r.col);
+      const trie = new StackTrie(1, 16);
+      trie.mergeColumn(this.decodeTrieRow(r, s.id), r.col);
       const out = new Profile([{ type: s.type, unit: s.unit }]);
       out.format = 'store';
       out.startTime = r.t;
@@ -929,7 +930,8 @@ export class Store implements ProfileStore {
     let n = 0;
     const raw = (r: RawRow) => {
       if (!pending && r.level === PENDING) return;
-      mergeColumn(into, this.decodeColumn(r, s.id));
+      const { trie, col } = this.decodeColumn(r, s.id);
+      into.mergeColumn(trie, col);
       span.from = Math.min(span.from, r.t);
       span.until = Math.max(span.until, r.until);
       n++;
@@ -1194,13 +1196,8 @@ function iso(t: number): string {
 function toStackTrie(parts: TrieColumn[]): StackTrie {
   // Room for the largest part twice over: parts mostly share their stacks.
   const t = new StackTrie(1, 2 * parts.reduce((a, p) => Math.max(a, p.trie.size), 0));
-  for (const p of parts) mergeColumn(t, p);
+  for (const p of parts) t.mergeColumn(p.trie, p.col, p.frameMap);
   return t;
-}
-
-/** Merges a column, without the subtrees where it is zero (another column's stacks). */
-function mergeColumn(into: StackTrie, { trie, col, frameMap }: TrieColumn): void {
-  into.mergeFrom(trie.nTypes === 1 ? trie : columnOf(trie, col), frameMap);
 }
 
 function mergeDeltas(ds: Delta[]): Delta {
