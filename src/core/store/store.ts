@@ -169,10 +169,11 @@ export class Store implements ProfileStore {
   private readonly st;
   /**
    * The tries of profiles this process ingested with `defer`, by trie row, as
-   * ingested (with their frame maps), so that settle() need not read them back.
+   * ingested (with their frame maps, and how many of their rows wait), so that
+   * settle() need not read them back.
    * Valid while no other process writes (their deletes may hand a row id out again).
    */
-  private readonly fresh = new Map<number, { trie: TrieColumns; frameMap: Int32Array }>();
+  private readonly fresh = new Map<number, { trie: TrieColumns; frameMap: Int32Array; rows: number }>();
   /** Series whose pending profiles cannot be placed (a damaged bucket): they stay pending, read raw. */
   private readonly unplaceable = new Set<number>();
   private dataVersion = -1;
@@ -386,7 +387,7 @@ export class Store implements ProfileStore {
           labels[APP_LABEL] = options.app;
           const blob = encodeTrie(trie, undefined, frameMap);
           const trieId = Number(this.st.insertTrie.run(profile.nTypes, blob).lastInsertRowid);
-          if (defer && this.fresh.size < FRESH_MAX) this.fresh.set(trieId, { trie, frameMap });
+          if (defer && this.fresh.size < FRESH_MAX) this.fresh.set(trieId, { trie, frameMap, rows: profile.nTypes });
           profile.valueTypes.forEach((vt, column) => {
             const aggregation = options.averaged && (options.averaged.includes(vt.type) ? 'average' : 'sum');
             const series = this.seriesId(vt, labels, aggregation);
@@ -466,8 +467,9 @@ export class Store implements ProfileStore {
       this.st.setLevel.run(PLACING, r.id);
       let trie = tries.get(r.trie);
       if (!trie) {
+        // Kept until the last of its rows (one per value column, each in its series) is placed.
         const kept = this.fresh.get(r.trie);
-        this.fresh.delete(r.trie);
+        if (kept && --kept.rows === 0) this.fresh.delete(r.trie);
         trie = kept ? () => kept : once(() => ({ trie: this.decodeTrieRow(r, series) }));
         tries.set(r.trie, trie);
       }
