@@ -7,12 +7,11 @@ import type { Profile } from './profile.js';
  * where a stack parts from the previous one).
  */
 export class StackBatch {
-  // Small to start (they double as needed): a server reads many small profiles.
-  private frames = new Int32Array(4096);
+  private frames: Int32Array;
   private nFrames = 0;
-  private start = new Int32Array(256);
-  private depth = new Int32Array(256);
-  private labelSet = new Int32Array(256);
+  private start: Int32Array;
+  private depth: Int32Array;
+  private labelSet: Int32Array;
   private values: Float64Array;
   count = 0;
 
@@ -20,8 +19,16 @@ export class StackBatch {
     readonly nTypes: number,
     /** How add() gets its frames: root first (folded lines) or leaf first (pprof, perf). */
     readonly rootFirst: boolean,
+    // What the reader expects (they double as needed); small by default: a server reads many small profiles.
+    stacks = 256,
+    frames = 4096,
   ) {
-    this.values = new Float64Array(256 * nTypes);
+    const n = Math.max(16, stacks);
+    this.frames = new Int32Array(Math.max(64, frames));
+    this.start = new Int32Array(n);
+    this.depth = new Int32Array(n);
+    this.labelSet = new Int32Array(n);
+    this.values = new Float64Array(n * nTypes);
   }
 
   /** Appends stack[0 .. depth) and returns its index (values start at zero). */

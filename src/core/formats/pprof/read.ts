@@ -49,6 +49,8 @@ class PprofReader {
   private readonly seen = new Int32Array(16);
   private memo: StackMemo;
   private samples = 0;
+  /** Bytes of the location ids of the distinct stacks: at least as many as there are ids. */
+  private locBytes = 0;
   /** Values per sample (of the first), and the first sample with another number of values. */
   private valuesPerSample = -1;
   private oddSample = -1;
@@ -478,7 +480,10 @@ class PprofReader {
     if (labStart < 0) labStart = labEnd = sEnd;
     const memo = this.memo;
     let entry = contiguous ? memo.find(locStart, locEnd, labStart, labEnd) : -1;
-    if (entry < 0) entry = memo.add(sStart, sEnd, index, contiguous);
+    if (entry < 0) {
+      entry = memo.add(sStart, sEnd, index, contiguous);
+      this.locBytes += locEnd - locStart;
+    }
     memo.addValues(entry, values);
   }
 
@@ -495,7 +500,8 @@ class PprofReader {
       throw this.fail(`sample ${this.oddSample} has ${this.oddValues} values, but the profile has ${k} sample types`);
     }
     const memo = this.memo;
-    const batch = new StackBatch(k, false);
+    // Room for a frame per location id (most locations have one line; more are room to grow).
+    const batch = new StackBatch(k, false, memo.count, this.locBytes);
     for (let e = 0; e < memo.count; e++) {
       const sStart = memo.sampleStart(e);
       const sEnd = memo.sampleEnd(e);
