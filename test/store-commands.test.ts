@@ -10,6 +10,7 @@ const PPROF = corpus('speedscope-samples', 'pprof', 'simple.prof');
 const PERF = corpus('perf-script', 'flamegraph', 'perf-java-stacks-01.txt');
 const FOLDED = corpus('speedscope-samples', 'stackcollapse', 'simple.txt');
 const THREADS = corpus('speedscope-samples', 'trace-event', 'multi-thread-with-samples.json');
+const HEAP = corpus('speedscope-samples', 'node', '10.11.0', 'Heap-20181003T105432.heapprofile');
 const INVALID = corpus('speedscope-samples', 'speedscope', 'invalid', 'incomplete-trace.json');
 
 /** Runs pyro on a store; fails the test with stderr when the exit code is not the one expected. */
@@ -158,6 +159,33 @@ describe('pyro ingest, file by file', () => {
     const sum = series.reduce((n, s) => n + s.total, 0);
     expect(sum).toBe(totals(store, THREADS).cpu);
     expect(totals(store, 'browser.cpu{}').cpu).toBe(sum);
+  });
+
+  it('averages in-use memory over time by default, and as --aggregation says', () => {
+    const store = join(tempDir(), 'store');
+    const one = totals(store, HEAP);
+    expect(Object.keys(one).sort()).toEqual(['inuse_objects', 'inuse_space']);
+    for (const at of ['2024-05-01T10:00:00Z', '2024-05-01T10:00:10Z']) {
+      run(store, ['ingest', HEAP, '--app', 'heap', '--at', at]);
+      run(store, ['ingest', HEAP, '--app', 'summed', '--at', at, '--aggregation', 'sum']);
+      run(store, ['ingest', APP, '--app', 'gauge', '--at', at, '--aggregation', 'average']);
+    }
+    const series = json<SeriesInfo[]>(store, ['series']);
+    expect(Object.fromEntries(series.map((s) => [`${s.app}.${s.type.type}`, s.aggregation]))).toEqual({
+      'heap.inuse_space': 'average',
+      'heap.inuse_objects': 'average',
+      'summed.inuse_space': 'sum',
+      'summed.inuse_objects': 'sum',
+      'gauge.cpu': 'average',
+      'gauge.samples': 'average',
+    });
+    // Two profiles of the same heap: their mean is one of them, their sum twice it.
+    expect(totals(store, 'heap.inuse_space{}').inuse_space).toBeCloseTo(one.inuse_space as number, 6);
+    expect(totals(store, 'summed.inuse_space{}').inuse_space).toBe(2 * (one.inuse_space as number));
+    expect(totals(store, 'gauge.cpu{}').cpu).toBeCloseTo(totals(store, APP).cpu as number, 6);
+    const r = pyro(['ingest', HEAP, '--aggregation', 'mean', '--store', store]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--aggregation/);
   });
 
   it('refuses a bad label, app or time before touching the store', () => {

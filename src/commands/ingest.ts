@@ -5,6 +5,7 @@ import { inputFlags, labelPairs, loadOptions, storeFlag } from '../cli/flags.js'
 import { checkApp, type IngestOutcome, ingestFiles } from '../core/ingest.js';
 import { withStore } from '../core/query/open.js';
 import { parseTime } from '../core/query/time.js';
+import type { Aggregation } from '../core/store/types.js';
 
 export interface IngestReport {
   store: string;
@@ -20,6 +21,7 @@ export default class Ingest extends PyroCommand {
     '<%= config.bin %> ingest profiles/*.cpuprofile --app web --at 2024-05-01T12:00:00Z',
     'perf script | <%= config.bin %> ingest - --app db --label host=db1',
     '<%= config.bin %> ingest cpu.pb.gz --store ./profiles --json',
+    '<%= config.bin %> ingest heap-*.pb.gz --app api --aggregation average',
   ];
   static override enableJsonFlag = true;
   static override strict = false;
@@ -28,6 +30,11 @@ export default class Ingest extends PyroCommand {
     app: Flags.string({ description: 'the app (service_name) of the series (default: from the file name)' }),
     label: Flags.string({ description: 'a label k=v for the stored profiles (repeatable)', multiple: true }),
     at: Flags.string({ description: 'the time of profiles that have none of their own (default: now)' }),
+    aggregation: Flags.string({
+      description:
+        "how the series merge over time: sum (CPU, allocations) or average (gauges); default: average for in-use memory and goroutines (inuse_space, inuse_objects, goroutine), as Pyroscope's defaults, sum for the rest",
+      options: ['sum', 'average'],
+    }),
     ...storeFlag,
     ...inputFlags,
   };
@@ -50,6 +57,7 @@ export default class Ingest extends PyroCommand {
           app: flags.app,
           labels,
           at,
+          aggregation: flags.aggregation as Aggregation | undefined,
           load: { ...loadOptions(flags), onProgress: files.length === 1 ? bytes.onProgress : undefined },
           onFile: (o, profile) => {
             bar.tick();

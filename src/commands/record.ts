@@ -13,6 +13,7 @@ import { attachProcess, chooseProfiler, type ProfilerChoice, recordCommand } fro
 import { checkCommand } from '../core/record/process.js';
 import type { RecordKind } from '../core/record/types.js';
 import { topTable } from '../core/report/top.js';
+import { averagedTypes } from '../core/store/aggregation.js';
 import type { ProfileStore } from '../core/store/types.js';
 import { formatValue } from '../core/units.js';
 
@@ -106,7 +107,8 @@ export default class Record extends PyroCommand {
       let stored = 0;
       const keep = (p: Profile) => {
         if (!store) return;
-        store.ingest(p, { app, labels });
+        // A heap profile's in-use memory averages over time, as pyro ingest's (and Pyroscope's) default.
+        store.ingest(p, { app, labels, averaged: averagedTypes(p.valueTypes.map((vt) => vt.type)) });
         stored++;
       };
       let profile: Profile | undefined;

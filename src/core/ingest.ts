@@ -2,14 +2,17 @@ import { basename } from 'node:path';
 import { PyroError } from './errors.js';
 import { type LoadOptions, loadFile } from './input.js';
 import type { Profile } from './model/profile.js';
+import { averagedTypes } from './store/aggregation.js';
 import { APP_NAME } from './store/match.js';
-import type { IngestResult, ProfileStore } from './store/types.js';
+import type { Aggregation, IngestResult, ProfileStore } from './store/types.js';
 
 export interface IngestFileOptions {
   /** --app; else the profile's service_name label, else the file's base name. */
   app?: string;
   labels: Record<string, string>;
   at?: number;
+  /** How the series merge over time (unset: the gauges average, the others sum). */
+  aggregation?: Aggregation;
   load: LoadOptions;
   /** Called after each file, whether it went in or not. */
   onFile?: (outcome: IngestOutcome, profile: Profile | undefined) => void;
@@ -42,7 +45,11 @@ export async function ingestFiles(
     try {
       profile = await loadFile(file, o.load);
       const [app, appFrom] = chooseApp(file, profile, o.app);
-      const r = store.ingest(profile, { app, labels: o.labels, at: o.at });
+      const averaged = averagedTypes(
+        profile.valueTypes.map((vt) => vt.type),
+        o.aggregation,
+      );
+      const r = store.ingest(profile, { app, labels: o.labels, at: o.at, averaged });
       outcome = { file, ok: true, app, appFrom, samples: profile.sampleCount, series: r.series };
     } catch (e) {
       // Only errors a user can act on are one line per file; a bug in pyro stops the run.

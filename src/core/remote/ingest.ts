@@ -10,6 +10,7 @@ import { selectValues, subtractProfile } from '../model/merge.js';
 import type { Profile, ValueType } from '../model/profile.js';
 import { LABEL_NAME } from '../query/selector.js';
 import { parseTime } from '../query/time.js';
+import { AVERAGED_BY_DEFAULT } from '../store/aggregation.js';
 import { APP_LABEL, APP_NAME } from '../store/match.js';
 import { nanosPer } from '../units.js';
 import { HttpError, inflateLimited } from './http-error.js';
@@ -206,7 +207,7 @@ export async function readIngestBody(
             .filter(([, c]) => c.aggregation === 'average')
             .map(([type, c]) => c.displayName ?? type),
         )
-      : DEFAULT_AVERAGE;
+      : AVERAGED_BY_DEFAULT;
     if (types) profile = applySampleTypes(profile, types);
   } else if (format === 'jfr') {
     const main = parts ? parts.get('jfr') : body;
@@ -336,8 +337,6 @@ interface SampleTypeConfig {
 
 /** Go's cumulative sample types, when no sample_type_config says otherwise (Pyroscope's defaults). */
 const DEFAULT_CUMULATIVE = new Set(['alloc_objects', 'alloc_space', 'contentions', 'delay']);
-/** Go's gauges, averaged over time when no sample_type_config says otherwise (Pyroscope's defaults). */
-const DEFAULT_AVERAGE: ReadonlySet<string> = new Set(['inuse_objects', 'inuse_space', 'goroutine', 'goroutines']);
 const NONE: ReadonlySet<string> = new Set();
 
 function parseSampleTypeConfig(bytes: Buffer): Record<string, SampleTypeConfig> {
