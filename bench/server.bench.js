@@ -90,13 +90,22 @@ function connection(url) {
     if (headEnd < 0) return;
     const head = got.toString('latin1', 0, headEnd);
     const length = /\r\ncontent-length: *(\d+)/i.exec(head);
-    if (!length) return waiting.reject(new Error(`a response without content-length: ${head}`));
+    if (!length) return fail(new Error(`a response without content-length: ${head}`));
     const end = headEnd + 4 + Number(length[1]);
     if (got.length < end) return;
     got = got.subarray(end);
-    waiting.resolve(Number(head.slice(9, 12)));
+    const w = waiting;
+    waiting = undefined;
+    w?.resolve(Number(head.slice(9, 12)));
   });
-  socket.on('error', (e) => waiting?.reject(e));
+  // A connection the server closes fails the push in flight (counted), and the client reconnects.
+  const fail = (e) => {
+    const w = waiting;
+    waiting = undefined;
+    w?.reject(e);
+  };
+  socket.on('error', fail);
+  socket.on('close', () => fail(new Error('connection closed')));
   return {
     post(path, body) {
       return new Promise((resolve, reject) => {
@@ -109,7 +118,10 @@ function connection(url) {
         socket.uncork();
       });
     },
-    close: () => socket.end(),
+    close: () => {
+      socket.removeAllListeners('close');
+      socket.end();
+    },
   };
 }
 
@@ -123,16 +135,22 @@ const cpu0 = cpuMs(child.pid);
 const ownCpu0 = process.cpuUsage();
 await Promise.all(
   Array.from({ length: CLIENTS }, async (_, c) => {
-    const client = connection(url);
+    let client = connection(url);
     for (let i = c; Date.now() < end; i += CLIENTS) {
       const from = 1_767_225_600 + i * 10;
       const started = performance.now();
-      const status = await client.post(
-        `/ingest?name=bench.cpu%7Bpod%3Dp${c % 10}%7D&format=pprof&from=${from}&until=${from + 10}&spyName=nodespy`,
-        bodies[i % bodies.length],
-      );
+      const status = await client
+        .post(
+          `/ingest?name=bench.cpu%7Bpod%3Dp${c % 10}%7D&format=pprof&from=${from}&until=${from + 10}&spyName=nodespy`,
+          bodies[i % bodies.length],
+        )
+        .catch(() => 0);
       latencies.push(performance.now() - started);
       if (status !== 200) failures++;
+      if (status === 0 || status === 408 || status === 413) {
+        client.close();
+        client = connection(url);
+      }
     }
     client.close();
   }),
@@ -183,7 +201,11 @@ console.log(
       ],
       ['push latency p50 / p99 (ms)', `${fmt(pct(50), 1)} / ${fmt(pct(99), 1)}`, 'p99 < 100'],
       ['failed pushes', String(failures), '0'],
-      ['CPU per push (ms): server / clients', `${fmt(serverCpu, 2)} / ${fmt(clientCpu, 2)}`, ''],
+      [
+        'CPU per push (ms): server (without placing the rows left waiting, < 2,000) / clients',
+        `${fmt(serverCpu, 2)} / ${fmt(clientCpu, 2)}`,
+        '',
+      ],
       ['server peak RSS (MB)', fmt(rss, 0), '< 500'],
       ['/render of a day of 10 s profiles (8,640), median of 7 (ms)', fmt(renderMs[3], 0), '< 200'],
     ],

@@ -32,7 +32,7 @@ export default class Ingest extends PyroCommand {
     at: Flags.string({ description: 'the time of profiles that have none of their own (default: now)' }),
     aggregation: Flags.string({
       description:
-        "how the series merge over time: sum (CPU, allocations) or average (gauges); default: average for in-use memory and goroutines (inuse_space, inuse_objects, goroutine), as Pyroscope's defaults, sum for the rest",
+        "how the series merge over time: sum (CPU, allocations) or average (gauges); default: average for in-use memory and goroutines (inuse_space, inuse_objects, goroutine, goroutines) whatever the file's format, sum for the rest",
       options: ['sum', 'average'],
     }),
     ...storeFlag,

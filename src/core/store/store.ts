@@ -387,14 +387,18 @@ export class Store implements ProfileStore {
           labels[APP_LABEL] = options.app;
           const blob = encodeTrie(trie, undefined, frameMap);
           const trieId = Number(this.st.insertTrie.run(profile.nTypes, blob).lastInsertRowid);
-          if (defer && this.fresh.size < FRESH_MAX) this.fresh.set(trieId, { trie, frameMap, rows: profile.nTypes });
+          // The series settle() will place this trie's rows in (one use of the cached trie each).
+          const placed = new Set<number>();
           profile.valueTypes.forEach((vt, column) => {
             const aggregation = options.averaged && (options.averaged.includes(vt.type) ? 'average' : 'sum');
             const series = this.seriesId(vt, labels, aggregation);
             const total = columnSum(trie, column);
             this.st.insertProfile.run(series.id, t, until, total, PENDING, trieId, column);
+            if (!this.unplaceable.has(series.id)) placed.add(series.id);
             result.series.push({ id: series.id, name: series.name, labels: { ...labels }, from: t, until, total });
           });
+          if (defer && placed.size > 0 && this.fresh.size < FRESH_MAX)
+            this.fresh.set(trieId, { trie, frameMap, rows: placed.size });
         });
         return result;
       });
@@ -932,8 +936,7 @@ export class Store implements ProfileStore {
     let n = 0;
     const raw = (r: RawRow) => {
       if (!pending && r.level === PENDING) return;
-      const { trie, col } = this.decodeColumn(r, s.id);
-      into.mergeColumn(trie, col);
+      into.mergeColumn(this.decodeTrieRow(r, s.id), r.col);
       span.from = Math.min(span.from, r.t);
       span.until = Math.max(span.until, r.until);
       n++;
@@ -1035,6 +1038,7 @@ export class Store implements ProfileStore {
     for (const trie of unref) {
       this.st.unrefTrie.run(trie);
       this.st.dropTrie.run(trie);
+      this.fresh.delete(trie);
     }
 
     // Compacted data: whole KEPT_LEVEL buckets before the horizon, inside the range.
@@ -1096,6 +1100,8 @@ export class Store implements ProfileStore {
       }
       for (const [id, l] of levels) this.st.setLevel.run(l, id);
       this.db.prepare<[number]>('DELETE FROM tries WHERE id IN (SELECT trie FROM profiles WHERE t < ?)').run(cutoff);
+      // Their ids may be handed out again.
+      this.fresh.clear();
       const n = this.db.prepare<[number]>('DELETE FROM profiles WHERE t < ?').run(cutoff).changes;
       for (let k = 1; k < KEPT_LEVEL; k++) {
         this.db
