@@ -471,7 +471,7 @@ export class Store implements ProfileStore {
       this.st.setLevel.run(PLACING, r.id);
       let trie = tries.get(r.trie);
       if (!trie) {
-        // Kept until the last of its rows (one per value column, each in its series) is placed.
+        // Kept until every series that places its rows has taken it.
         const kept = this.fresh.get(r.trie);
         if (kept && --kept.rows === 0) this.fresh.delete(r.trie);
         trie = kept ? () => kept : once(() => ({ trie: this.decodeTrieRow(r, series) }));
