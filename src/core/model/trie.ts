@@ -459,14 +459,16 @@ export class StackTrie {
     const { parent: sp, frame: sf, self: ss } = src;
     // keep[i]: the column is non-zero in i's subtree (children come after parents: one backward pass).
     const keep = new Uint8Array(n);
+    let kept = 1;
     for (let i = n - 1; i > 0; i--) {
       if (keep[i] === 0 && ss[i * sk + col] === 0) continue;
       keep[i] = 1;
       keep[sp[i] as number] = 1;
+      kept++;
     }
     // Into an empty trie with frames that stay distinct, every kept node is new: no probing.
     const fresh = this.size === 1 && injective(frameMap);
-    if (fresh && n > this.parent.length) this.grow(n);
+    if (fresh && kept > this.parent.length) this.grow(kept);
     const dk = this.nTypes;
     const map = new Int32Array(n);
     this.self[0] = (this.self[0] as number) + (ss[col] as number);
