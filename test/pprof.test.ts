@@ -11,6 +11,7 @@ import {
 } from 'pprof-format';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { foldedLines } from '../src/core/formats/folded.js';
+import { readPprofBytes } from '../src/core/formats/pprof/read.js';
 import { pprof } from '../src/core/formats/pprof.js';
 import type { Source } from '../src/core/io/source.js';
 import type { Profile } from '../src/core/model/profile.js';
@@ -257,6 +258,13 @@ describe('pprof reader', () => {
       expect(p.valueTypes).toEqual(whole.valueTypes);
     }
     await expect(pprof.read(chunkedSource('cut.pb', raw.subarray(0, raw.length - 3), 5))).rejects.toThrow(
+      /^cut\.pb: .*(truncated|runs past the end)/,
+    );
+    // Read in place (pyro server's pushes): the same profile, the same errors.
+    const inPlace = readPprofBytes('body', Buffer.concat([rest, samples]));
+    expect(foldedLines(inPlace, 0)).toEqual(foldedLines(whole, 0));
+    expect(inPlace.sampleCount).toBe(whole.sampleCount);
+    expect(() => readPprofBytes('cut.pb', raw.subarray(0, raw.length - 3))).toThrow(
       /^cut\.pb: .*(truncated|runs past the end)/,
     );
   });

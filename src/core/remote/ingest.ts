@@ -5,6 +5,7 @@
 // every format is read by its reader in formats/.
 import { InputError, PyroError } from '../errors.js';
 import { readProfile } from '../formats/index.js';
+import { readPprofBytes } from '../formats/pprof/read.js';
 import { sourceFromBuffer } from '../io/source.js';
 import { selectValues, subtractProfile } from '../model/merge.js';
 import type { Profile, ValueType } from '../model/profile.js';
@@ -252,9 +253,11 @@ async function formParts(contentType: string, body: Buffer): Promise<Map<string,
 
 /** A body or form part (gunzipped up to `limit`) read as one format; a reader's complaint is a 422. */
 export async function readPart(bytes: Buffer, formatId: string, what: string, limit: number): Promise<Profile> {
-  const source = await sourceFromBuffer(what, inflateLimited(bytes, limit, what));
+  const content = inflateLimited(bytes, limit, what);
   try {
-    return await readProfile(source, {}, formatId);
+    // pprof, the common push, is read in place; the others through a Source (detection of gzip, BOMs, chunks).
+    if (formatId === 'pprof') return readPprofBytes(what, content);
+    return await readProfile(await sourceFromBuffer(what, content), {}, formatId);
   } catch (e) {
     if (e instanceof InputError) throw new HttpError(422, e.message);
     throw e;

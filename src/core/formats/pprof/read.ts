@@ -38,6 +38,12 @@ export async function readPprof(source: Source): Promise<Profile> {
   return reader.finish();
 }
 
+/** A pprof whose (inflated) content is all in memory, read in place: a server reads many small ones. */
+export function readPprofBytes(name: string, content: Buffer): Profile {
+  const reader = new PprofReader(name, undefined, content);
+  return reader.finish();
+}
+
 class PprofReader {
   private readonly w: WireReader;
   /** The content read so far: buf[0 .. filled). */
@@ -88,9 +94,12 @@ class PprofReader {
   constructor(
     private readonly name: string,
     sizeHint: number | undefined,
+    /** The whole content, read where it is (push() must not be called). */
+    content?: Buffer,
   ) {
     // Room for the whole content when its size is known (pages never written are never touched).
-    this.buf = Buffer.allocUnsafeSlow(Math.max(64 * 1024, Math.min(sizeHint ?? 0, 2 ** 31 - 1)));
+    this.buf = content ?? Buffer.allocUnsafeSlow(Math.max(64 * 1024, Math.min(sizeHint ?? 0, 2 ** 31 - 1)));
+    this.filled = content?.length ?? 0;
     this.w = new WireReader(this.buf);
     this.memo = new StackMemo(this.buf);
   }
