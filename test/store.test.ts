@@ -529,6 +529,29 @@ describe('store: deferred placement (pyro server)', () => {
     store.close();
   });
 
+  it('settle with minRows places only the series with that many rows waiting; the others read exactly meanwhile', () => {
+    const store = Store.open(tempDir('pyro-store-'));
+    const items: { t: number; p: Profile; env: string }[] = [];
+    const add = (env: string, i: number) => {
+      const it = { t: T0 + i * 1000, p: randomProfile(7000 + items.length), env };
+      items.push(it);
+      store.ingestMany([{ profile: it.p, options: { app: 'api', labels: { env }, at: it.t } }], true);
+    };
+    for (let i = 0; i < 6; i++) add('busy', i);
+    for (let i = 0; i < 2; i++) add('quiet', i);
+    const types = items[0]?.p.valueTypes.length as number;
+    // Each profile is a row per type (series): the busy series have 6 rows waiting, the quiet ones 2.
+    expect(store.settle(1000, 3)).toBe(6 * types);
+    expect(store.settle(1000, 3)).toBe(0);
+    for (const env of ['busy', 'quiet']) {
+      const q = store.query(sel(`api{env="${env}"}`), { from: T0, until: T0 + 10_000 });
+      expect(sorted(flatten(q as Profile, 'cpu'))).toEqual(expected(items, T0, T0 + 10_000, env));
+    }
+    expect(store.settle()).toBe(2 * types);
+    expect(store.settle()).toBe(0);
+    store.close();
+  });
+
   it('a series of a profile with several types has no stacks of the other types (zero nodes)', () => {
     const store = Store.open(tempDir('pyro-store-'));
     const b = new ProfileBuilder(

@@ -293,16 +293,28 @@ async function ingest(c: RouteContext): Promise<Reply> {
  * Group commit: the profiles that arrive while the event loop is busy are
  * stored in one transaction, and each request is answered once it is
  * committed. Under load a batch grows, and its cost per profile falls.
+ *
  * Stored profiles are placed into their levels' buckets later, many at once
  * (the store reads them raw meanwhile), in chunks that keep the event loop
- * free for requests.
+ * free for requests: a series as soon as it has RIPE_ROWS waiting, every
+ * other one at the latest SETTLE_DELAY_MS after its profiles arrive. Each
+ * placement rewrites a series' coarse buckets, so a series that pushes every
+ * 10 seconds (one of many pods) is placed ten profiles at a time, not one.
  */
 class IngestQueue {
   private waiting: { item: IngestItem; done: (e?: unknown) => void }[] = [];
   private scheduled = false;
   /** Profile rows stored and not yet placed (as far as this queue knows; at start, any a crash left). */
   private unplaced = 1;
-  private settling: NodeJS.Timeout | undefined;
+  /** Places every stored row, SETTLE_DELAY_MS after the first that waits. */
+  private drain: NodeJS.Timeout | undefined;
+  /** The next chunk of the placement under way, and the series it takes (by their rows waiting). */
+  private chunk: NodeJS.Timeout | undefined;
+  private minRows = 1;
+  /** When placing the busy series last found fewer than a chunk (they are not looked for again at once). */
+  private ripeChecked = 0;
+  /** When placing last failed: until the next drain, nothing else retries. */
+  private failed = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly store: Store,
@@ -322,8 +334,9 @@ class IngestQueue {
 
   /** Places every stored profile (before the store is closed). */
   close(): void {
-    clearTimeout(this.settling);
-    this.settling = undefined;
+    clearTimeout(this.drain);
+    clearTimeout(this.chunk);
+    this.drain = this.chunk = undefined;
     try {
       while (this.store.settle() > 0);
     } catch (e) {
@@ -360,28 +373,54 @@ class IngestQueue {
     this.scheduleSettle();
   }
 
-  private scheduleSettle(delay = this.unplaced >= SETTLE_AT ? 0 : SETTLE_DELAY_MS): void {
-    if (this.unplaced === 0 || (this.settling && delay > 0)) return;
-    clearTimeout(this.settling);
-    this.settling = setTimeout(() => this.settle(), delay);
-    this.settling.unref();
+  private scheduleSettle(): void {
+    if (this.unplaced === 0) return;
+    if (!this.drain) {
+      this.drain = setTimeout(() => {
+        this.drain = undefined;
+        this.place(1);
+      }, SETTLE_DELAY_MS);
+      this.drain.unref();
+    }
+    const now = Date.now();
+    if (now - this.failed < SETTLE_DELAY_MS) return;
+    if (this.unplaced >= SETTLE_MOST) this.place(1);
+    else if (this.unplaced >= SETTLE_AT && now - this.ripeChecked >= RIPE_CHECK_MS) this.place(RIPE_ROWS);
+  }
+
+  /** Starts placing (or widens the placement under way to) the series with at least `minRows` rows waiting. */
+  private place(minRows: number): void {
+    this.minRows = this.chunk ? Math.min(this.minRows, minRows) : minRows;
+    if (this.chunk) return;
+    this.chunk = setTimeout(() => this.settle(), 0);
+    this.chunk.unref();
   }
 
   /** One chunk; the next follows at once until none is left. */
   private settle(): void {
-    this.settling = undefined;
+    this.chunk = undefined;
     let placed: number;
     try {
-      placed = this.store.settle(SETTLE_CHUNK);
+      placed = this.store.settle(SETTLE_CHUNK, this.minRows);
     } catch (e) {
-      // They stay stored and readable; a later settle retries.
+      // They stay stored and readable; the next drain retries.
       this.log?.(`placing stored profiles into their levels failed: ${(e as Error).message}`);
-      this.scheduleSettle(SETTLE_DELAY_MS);
+      this.failed = Date.now();
+      this.scheduleSettle();
       return;
     }
     for (const w of this.store.placeWarnings.splice(0)) this.log?.(w);
-    this.unplaced = placed < SETTLE_CHUNK ? 0 : Math.max(1, this.unplaced - placed);
-    this.scheduleSettle(0);
+    this.unplaced = Math.max(0, this.unplaced - placed);
+    if (placed === SETTLE_CHUNK) {
+      this.place(this.minRows);
+      return;
+    }
+    // What is left: nothing (a drain), or series with fewer rows waiting than a busy one.
+    if (this.minRows <= 1) this.unplaced = 0;
+    else {
+      this.ripeChecked = Date.now();
+      this.unplaced = Math.max(1, this.unplaced);
+    }
   }
 }
 
@@ -389,9 +428,14 @@ class IngestQueue {
 const MAX_BATCH = 256;
 /** How long the first profile of a batch waits for others. */
 const GATHER_MS = 3;
-/** Stored profiles are placed at the latest this long after they arrive, or when this many wait. */
+/** Stored profiles are placed at the latest this long after they arrive. */
 const SETTLE_DELAY_MS = 10_000;
+/** With this many rows waiting, the series that have RIPE_ROWS of them are placed (at most every RIPE_CHECK_MS). */
 const SETTLE_AT = 2000;
+const RIPE_ROWS = 64;
+const RIPE_CHECK_MS = 1000;
+/** With this many rows waiting, every series is placed (the rows a query reads raw are bounded). */
+const SETTLE_MOST = 20_000;
 /** Profile rows placed per transaction (a few tens of milliseconds). */
 const SETTLE_CHUNK = 256;
 

@@ -411,12 +411,14 @@ export class Store implements ProfileStore {
    * Places up to `max` (at most SETTLE_BATCH) of the profiles that ingestMany()
    * deferred into their buckets, series by series, in one transaction; returns how
    * many it took up (0: none was left). Those of a series with a damaged bucket
-   * stay pending (read as they are), and placeWarnings says so.
+   * stay pending (read as they are), and placeWarnings says so. `minRows`: only
+   * the series with at least that many pending rows (a coarse bucket costs about
+   * as much to rewrite for one profile as for a hundred).
    */
-  settle(max = SETTLE_BATCH): number {
+  settle(max = SETTLE_BATCH, minRows = 1): number {
     return this.write('placing profiles into their levels', () => {
       this.symbols.sync();
-      return this.placePending(max);
+      return this.placePending(max, minRows);
     });
   }
 
@@ -429,18 +431,23 @@ export class Store implements ProfileStore {
     while (this.placePending() === SETTLE_BATCH);
   }
 
-  /** Places up to `max` pending profiles; returns how many it took up (placed, or left for a damaged series). */
-  private placePending(max = SETTLE_BATCH): number {
+  /**
+   * Places up to `max` pending profiles of the series with at least `minRows` of
+   * them; returns how many it took up (placed, or left for a damaged series).
+   */
+  private placePending(max = SETTLE_BATCH, minRows = 1): number {
     const limit = Math.min(max, SETTLE_BATCH);
     const rows =
-      this.unplaceable.size === 0
+      this.unplaceable.size === 0 && minRows <= 1
         ? this.st.pending.all(limit)
         : this.db
-            .prepare<[number], RawRow & { series: number }>(
+            .prepare<[number, number], RawRow & { series: number }>(
               `SELECT id, series, level, t, until, total, trie, col FROM profiles WHERE level = ${PENDING}
-               AND series NOT IN (${[...this.unplaceable].join(',')}) ORDER BY series, t, id LIMIT ?`,
+               AND series NOT IN (${[...this.unplaceable].join(',')})
+               AND series IN (SELECT series FROM profiles WHERE level = ${PENDING} GROUP BY series HAVING count(*) >= ?)
+               ORDER BY series, t, id LIMIT ?`,
             )
-            .all(limit);
+            .all(minRows, limit);
     const bySeries = new Map<number, RawRow[]>();
     for (const r of rows) {
       const list = bySeries.get(r.series);
