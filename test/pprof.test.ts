@@ -269,6 +269,64 @@ describe('pprof reader', () => {
     );
   });
 
+  // 400 stacks go in one by one, 30,000 (most of them distinct) in one sorted batch.
+  it.each([400, 30_000])(
+    "reads %i stacks that share root-side ids with the one before, whatever the ids' byte lengths",
+    (count) => {
+      // Ids of 1 to 4 bytes, some ending in the same byte (1 and 129 both end in 0x01), and locations of 1 or 2
+      // lines: a stack that shares bytes but not whole ids with the one before must still read as itself.
+      const ids = [1, 2, 3, 127, 128, 129, 255, 256, 257, 16_383, 16_384, 16_385, 2_097_153, 2_097_281];
+      const functions = ids.flatMap((id) => [
+        { id: 2 * id, name: `f${id}` },
+        { id: 2 * id + 1, name: `f${id}_inlined` },
+      ]);
+      const location = ids.map((id, i) => ({
+        id,
+        line: i % 3 === 0 ? [{ functionId: 2 * id + 1 }, { functionId: 2 * id }] : [{ functionId: 2 * id }],
+      }));
+      let seed = 7;
+      const random = (n: number) => {
+        seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+        return Math.floor((seed / 2 ** 32) * n);
+      };
+      // Each stack (leaf first) keeps a random number of the previous one's root-side ids and adds new leaves.
+      const sample: ProfileInput['sample'] = [];
+      const expected = new Map<string, Map<string, number>>();
+      let stack: number[] = [];
+      for (let i = 0; i < count; i++) {
+        let keep = random(8) === 0 ? random(stack.length + 1) : Math.max(0, stack.length - random(3));
+        if (keep > 24) keep = random(24);
+        stack = stack.slice(stack.length - keep);
+        for (let n = random(3) + (i % 50 === 0 ? 0 : 1); n > 0; n--) stack.unshift(ids[random(ids.length)] as number);
+        const set = random(5) === 0 ? 'b' : 'a';
+        const value = 1 + random(9);
+        sample.push({ locationId: [...stack], value: [value], label: [{ key: 1, str: set === 'a' ? 2 : 3 }] });
+        const names = [...stack]
+          .reverse()
+          .flatMap((id) => (ids.indexOf(id) % 3 === 0 ? [`f${id}`, `f${id}_inlined`] : [`f${id}`]));
+        if (names.length === 0) continue;
+        const sums = expected.get(set) ?? new Map<string, number>();
+        expected.set(set, sums);
+        sums.set(names.join(';'), (sums.get(names.join(';')) ?? 0) + value);
+      }
+      const bytes = synth({
+        types: [['samples', 'count']],
+        functions,
+        location,
+        strings: (st) => {
+          for (const x of ['set', 'a', 'b']) st.dedup(x);
+        },
+        sample,
+      });
+      const p = readPprofBytes('shared.pb', bytes);
+      for (const [set, sums] of expected) {
+        const id = p.labelSets.findIndex((l) => JSON.stringify(l) === JSON.stringify([['set', set]]));
+        const want = [...sums].map(([k, v]) => `${k} ${v}`).sort();
+        expect(foldedLines(p, 0, p.tries[id]).sort(), `set ${set}`).toEqual(want);
+      }
+    },
+  );
+
   it('reads unpacked location ids and values (Go writes stacks of 1-2 locations so) and negative values', async () => {
     const packed = synth({
       types: [['samples', 'count']],

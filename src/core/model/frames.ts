@@ -71,10 +71,20 @@ export class FrameTable {
     return id;
   }
 
-  /** A table of twice the slots (at least twice the frames), holding every frame. */
-  private rehash(): Int32Array {
+  /** Room for `n` frames in all, so that interning that many grows nothing (a reader that knows its count). */
+  reserve(n: number): void {
+    if (n <= this.name.length) return;
+    this.name = growInt32(this.name, n);
+    this.file = growInt32(this.file, n);
+    this.line = growInt32(this.line, n);
+    this.module = growInt32(this.module, n);
+    this.rehash(n);
+  }
+
+  /** A table of twice the slots (at least twice the frames, or `room` frames), holding every frame. */
+  private rehash(room = 0): Int32Array {
     let slots = (this.table?.length ?? 64) * 2;
-    while (slots < this.size * 2 + 2) slots *= 2;
+    while (slots < Math.max(this.size, room) * 2 + 2) slots *= 2;
     const table = new Int32Array(slots);
     const mask = table.length - 1;
     for (let id = 0; id < this.size; id++) {

@@ -18,7 +18,7 @@ export interface TrieDerived {
 }
 
 /** Stacks in one insertStacks() into an empty trie from which sorting them first pays (no hashing). */
-const SORTED_BUILD_MIN = 16_384;
+export const SORTED_BUILD_MIN = 16_384;
 
 /**
  * A prefix tree of call stacks, stored column-wise in typed arrays.
@@ -175,9 +175,13 @@ export class StackTrie {
     return -1;
   }
 
-  /** Makes room for `nodes` nodes at once: memory not yet written costs nothing, while growing copies. */
-  reserve(nodes: number): void {
+  /**
+   * Makes room for `nodes` nodes at once: memory not yet written costs nothing, while growing copies.
+   * `hashed`: and sizes the hash for them (for child() callers that know their count roughly).
+   */
+  reserve(nodes: number, hashed = false): void {
     if (nodes > this.parent.length) this.grow(nodes);
+    if (hashed && this.indexed && nodes * 2 > this.table.length) this.rehash(nodes * 2);
   }
 
   /**

@@ -8,13 +8,14 @@
 // samples are grouped by their bytes (the same location ids and labels, byte
 // for byte, are the same stack) and their values summed. Writers may put the
 // tables after the samples, so the stacks are expanded into frames at the end,
-// once per distinct stack, and inserted into the trie in one bulk insert.
+// once per distinct stack, each from where it parts from the one before.
 import { InputError } from '../../errors.js';
 import type { Source } from '../../io/source.js';
 import { ProfileBuilder } from '../../model/builder.js';
 import { growFloat64, growInt32 } from '../../model/growable.js';
 import type { Profile, ValueType } from '../../model/profile.js';
 import { StackBatch } from '../../model/stack-batch.js';
+import { SORTED_BUILD_MIN } from '../../model/trie.js';
 import { hex64, I32, I64, LEN, VARINT, WireError, WireReader } from './wire.js';
 
 /** Field numbers of the messages of profile.proto. */
@@ -88,8 +89,15 @@ class PprofReader {
   private readonly locLines: number[] = [0];
   private readonly lineFn: number[] = [];
   private readonly lineNo: number[] = [];
-  /** The frames of the sample being read, leaf first. */
+  /** Location ids of the stack being read (with insertShared, the part it does not share with the one before). */
+  private ids = new Int32Array(256);
+  /** The frames of the stack being expanded, leaf first (insertBatch). */
   private stack = new Int32Array(256);
+  /** Where each of `ids` starts in the input. */
+  private idAt = new Int32Array(256);
+  /** Per location of the stack last inserted, root first: its trie node, and its ids' bytes from the end (readStacks). */
+  private locNode = new Int32Array(256);
+  private cut = new Int32Array(256);
 
   constructor(
     private readonly name: string,
@@ -398,6 +406,8 @@ class PprofReader {
     // Location i expands to frames[start[i] .. start[i + 1]), leaf first:
     // the first Line is the innermost inlined function, the last the caller.
     const nLoc = this.locId.length;
+    // At most a frame per Line, or per location without one.
+    p.frames.reserve(this.lineFn.length + nLoc);
     const start = new Int32Array(nLoc + 1);
     let frames = new Int32Array(Math.max(16, this.lineFn.length + nLoc));
     let n = 0;
@@ -496,11 +506,9 @@ class PprofReader {
     memo.addValues(entry, values);
   }
 
-  /** Expands each distinct stack into frames, and builds the profile. */
+  /** Inserts each distinct stack into its label set's trie, and builds the profile. */
   private readStacks(r: Resolved): Profile {
-    const b = r.b;
-    const w = this.w;
-    const p = b.profile;
+    const p = r.b.profile;
     const k = p.nTypes;
     if (this.samples > 0 && this.valuesPerSample !== k) {
       throw this.fail(`sample 0 has ${this.valuesPerSample} values, but the profile has ${k} sample types`);
@@ -508,6 +516,20 @@ class PprofReader {
     if (this.oddSample >= 0) {
       throw this.fail(`sample ${this.oddSample} has ${this.oddValues} values, but the profile has ${k} sample types`);
     }
+    // Many stacks (a large profile, in any order) go in sorted, unhashed; a few (a push to pyro server) one by one.
+    if (this.memo.count >= SORTED_BUILD_MIN) this.insertBatch(r);
+    else this.insertShared(r);
+    p.sampleCount = this.samples;
+    return r.b.finish();
+  }
+
+  /**
+   * Expands each distinct stack into frames and inserts them in one
+   * StackTrie.insertStacks per label set (which sorts a batch this large).
+   */
+  private insertBatch(r: Resolved): void {
+    const p = r.b.profile;
+    const k = p.nTypes;
     const memo = this.memo;
     // Room for a frame per location id (most locations have one line; more are room to grow).
     const batch = new StackBatch(k, false, memo.count, this.locBytes);
@@ -516,27 +538,13 @@ class PprofReader {
       const sEnd = memo.sampleEnd(e);
       this.at('sample', memo.sampleIndex(e));
       this.limit = sEnd;
+      const n = this.decodeIds(sStart, sEnd);
       let depth = 0;
-      let labelled = false;
-      w.pos = sStart;
-      while (w.pos < sEnd) {
-        const t = w.varint(sEnd);
-        if (t >>> 3 !== 1) {
-          if (t >>> 3 === 3) labelled = true;
-          w.skip(t & 7, sEnd);
-          continue;
-        }
-        if ((t & 7) === LEN) {
-          const idsEnd = w.lengthEnd(sEnd);
-          while (w.pos < idsEnd) depth = this.pushLocation(w.varint(idsEnd), depth, r);
-        } else depth = this.pushLocation(this.scalar(t & 7, sEnd), depth, r);
-      }
-      batch.add(this.stack, depth, labelled ? this.labelSet(p, sStart, sEnd) : 0);
+      for (let x = 0; x < n; x++) depth = this.pushLocation(this.ids[x] as number, depth, r);
+      batch.add(this.stack, depth, this.labelled(sStart, sEnd) ? this.labelSet(p, sStart, sEnd) : 0);
       for (let t = 0; t < k; t++) batch.addValue(e, t, memo.valueOf(e, t));
     }
     batch.insertInto(p);
-    p.sampleCount = this.samples;
-    return b.finish();
   }
 
   /** Appends the frames of location `id` (leaf first) to the stack at `depth`; returns the new depth. */
@@ -549,6 +557,163 @@ class PprofReader {
     const stack = this.stack;
     for (let f = f0; f < f1; f++) stack[depth++] = frames[f] as number;
     return depth;
+  }
+
+  /** Decodes every location id of the sample buf[sStart, sEnd) into ids[0 .. n) (leaf first); returns n. */
+  private decodeIds(sStart: number, sEnd: number): number {
+    const w = this.w;
+    let ids = this.ids;
+    let n = 0;
+    w.pos = sStart;
+    while (w.pos < sEnd) {
+      const t = w.varint(sEnd);
+      if (t >>> 3 !== 1) {
+        w.skip(t & 7, sEnd);
+        continue;
+      }
+      const packed = (t & 7) === LEN;
+      const end = packed ? w.lengthEnd(sEnd) : sEnd;
+      while (w.pos < end) {
+        if (n === ids.length) {
+          ids = this.ids = growInt32(ids, n + 1);
+          this.idAt = growInt32(this.idAt, n + 1);
+        }
+        ids[n++] = packed ? w.varint(end) : this.scalar(t & 7, sEnd);
+        if (!packed) break;
+      }
+    }
+    return n;
+  }
+
+  /** Whether the sample buf[sStart, sEnd) has labels. */
+  private labelled(sStart: number, sEnd: number): boolean {
+    const w = this.w;
+    w.pos = sStart;
+    while (w.pos < sEnd) {
+      const t = w.varint(sEnd);
+      if (t >>> 3 === 3) return true;
+      w.skip(t & 7, sEnd);
+    }
+    return false;
+  }
+
+  /**
+   * Inserts each distinct stack into its label set's trie, root first, one by one. A stack
+   * whose location ids are one packed field shares with the stack before it
+   * the root-side ids that are the same bytes (writers emit stacks depth
+   * first, so most are): only the ids where it parts from that one are
+   * decoded, expanded into frames and looked up in the trie, from the node
+   * where they part.
+   */
+  private insertShared({ b, locIndex, start, frames }: Resolved): void {
+    const w = this.w;
+    const buf = this.buf;
+    const p = b.profile;
+    const k = p.nTypes;
+    const memo = this.memo;
+    // Room for what the stacks of a profile mostly make (they share prefixes).
+    p.trieFor(0).reserve(Math.min(this.locBytes, 8 * memo.count + 1024) + 1, true);
+    let ids = this.ids;
+    let at = this.idAt;
+    // Root first, per location of the previous stack: the trie node after its frames ([0]: the root), and
+    // how many bytes of its ids, counted from their end, hold it and the locations before it ([0]: 0).
+    let locNode = this.locNode;
+    let cut = this.cut;
+    // The previous stack's packed location ids: buf[prevStart, prevEnd) (empty: nothing to share).
+    let prevStart = 0;
+    let prevEnd = 0;
+    let prevSet = -1;
+    let prevLocs = 0;
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    for (let e = 0; e < memo.count; e++) {
+      const sStart = memo.sampleStart(e);
+      const sEnd = memo.sampleEnd(e);
+      this.at('sample', memo.sampleIndex(e));
+      this.limit = sEnd;
+      let idsStart = -1;
+      let idsEnd = -1;
+      let idFields = 0;
+      let labelled = false;
+      w.pos = sStart;
+      while (w.pos < sEnd) {
+        const t = w.varint(sEnd);
+        if (t >>> 3 === 1) {
+          idFields++;
+          if ((t & 7) === LEN) {
+            idsEnd = w.lengthEnd(sEnd);
+            idsStart = w.pos;
+            w.pos = idsEnd;
+            continue;
+          }
+        } else if (t >>> 3 === 3) labelled = true;
+        w.skip(t & 7, sEnd);
+      }
+      const set = labelled ? this.labelSet(p, sStart, sEnd) : 0;
+      // The ids not shared, leaf first, into ids[0 .. n) (at[]: where each starts); `shared`: locations shared, from the root.
+      let n = 0;
+      let shared = 0;
+      if (idFields === 1 && idsStart >= 0) {
+        let i = idsEnd;
+        if (set === prevSet && prevEnd > prevStart) {
+          // The bytes both end with, four at a time.
+          const max = Math.min(idsEnd - idsStart, prevEnd - prevStart);
+          let same = 0;
+          while (same + 4 <= max && view.getInt32(idsEnd - same - 4) === view.getInt32(prevEnd - same - 4)) same += 4;
+          while (same < max && buf[idsEnd - same - 1] === buf[prevEnd - same - 1]) same++;
+          // The root-side locations of the previous stack within them (cut[] grows with r); one that ends
+          // just where they do only if an id of this stack starts there too.
+          let lo = 0;
+          let hi = prevLocs;
+          while (lo < hi) {
+            const mid = (lo + hi + 1) >> 1;
+            if ((cut[mid] as number) <= same) lo = mid;
+            else hi = mid - 1;
+          }
+          if (lo > 0 && cut[lo] === same && same < idsEnd - idsStart && (buf[idsEnd - same - 1] as number) >= 0x80)
+            lo--;
+          shared = lo;
+          i = idsEnd - (cut[lo] as number);
+        }
+        w.pos = idsStart;
+        while (w.pos < i) {
+          if (n === ids.length) {
+            ids = this.ids = growInt32(ids, n + 1);
+            at = this.idAt = growInt32(at, n + 1);
+          }
+          at[n] = w.pos;
+          ids[n++] = w.varint(i);
+        }
+        prevStart = idsStart;
+        prevEnd = idsEnd;
+      } else {
+        // Unpacked or split ids (Go writes short stacks so): all decoded, nothing shared either way.
+        n = this.decodeIds(sStart, sEnd);
+        ids = this.ids;
+        at = this.idAt;
+        prevStart = prevEnd = 0;
+      }
+      prevSet = set;
+      const trie = p.trieFor(set);
+      let node = locNode[shared] as number;
+      let depth = shared;
+      if (depth + n + 1 > locNode.length) {
+        locNode = this.locNode = growInt32(locNode, depth + n + 1);
+        cut = this.cut = growInt32(cut, locNode.length);
+      }
+      for (let x = n - 1; x >= 0; x--) {
+        const id = ids[x] as number;
+        const loc = locIndex.get(id);
+        if (loc < 0) throw this.fail(`sample ${this.whereIndex} refers to location ${id}, which does not exist`);
+        // A location's frames are leaf first (its inlined functions, then the caller).
+        for (let f = (start[loc + 1] as number) - 1; f >= (start[loc] as number); f--)
+          node = trie.child(node, frames[f] as number);
+        locNode[++depth] = node;
+        cut[depth] = idsEnd - (at[x] as number);
+      }
+      prevLocs = depth;
+      const self = trie.self;
+      for (let t = 0; t < k; t++) self[node * k + t] += memo.valueOf(e, t);
+    }
   }
 
   /** Label {key = 1, str = 2, num = 3, num_unit = 4}: numeric labels become "NUM UNIT" strings. */
@@ -626,7 +791,7 @@ class IdIndex {
  * The distinct stacks of a profile, found by the bytes of a sample's
  * location-id and label fields (ranges of the input buffer, never copied),
  * with their summed values. Samples only add into their entry; the stacks are
- * expanded at the end, once per entry, into a StackBatch.
+ * expanded at the end, once per entry (readStacks).
  */
 class StackMemo {
   /** Per entry: the first sample's message (start, end, index). */
