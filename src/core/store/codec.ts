@@ -22,6 +22,22 @@ export { CodecError, type DecodedTrie } from './trie-blob.js';
 
 let scratch = Buffer.allocUnsafe(1 << 16);
 
+const WORK_MAX = 1 << 20;
+/** encodeTrie's per-node arrays, for tries of up to keep.length nodes (WORK_MAX at most). */
+let work = workArrays(1024);
+
+/** Room for `nodes` nodes, at least twice `had`. */
+function workArrays(nodes: number, had = 0) {
+  const n = Math.min(Math.max(nodes, 2 * had), Math.max(nodes, WORK_MAX));
+  return {
+    keep: new Uint8Array(n),
+    size: new Int32Array(n),
+    next: new Int32Array(n),
+    order: new Int32Array(n + 1),
+    depth: new Int32Array(n),
+  };
+}
+
 function ensure(pos: number, more: number): void {
   if (pos + more <= scratch.length) return;
   let n = scratch.length * 2;
@@ -61,8 +77,17 @@ export function encodeTrie(
   const cols = columns ?? Array.from({ length: k }, (_, i) => i);
   const nc = cols.length;
   const { self, parent, frame } = trie;
+  // Per-node work arrays are kept between calls (a server encodes a trie per push, and fresh ones
+  // cost GC), up to a million nodes: a larger trie gets its own.
+  const arrays =
+    trie.size <= work.keep.length
+      ? work
+      : trie.size <= WORK_MAX
+        ? (work = workArrays(trie.size, work.keep.length))
+        : workArrays(trie.size);
   // keep[n]: some value in n's subtree is non-zero (children come after parents, so one backward pass).
-  const keep = new Uint8Array(trie.size);
+  const keep = arrays.keep;
+  keep.fill(0, 0, trie.size);
   let integers = true;
   for (let n = trie.size - 1; n >= 0; n--) {
     for (let c = 0; c < nc; c++) {
@@ -92,17 +117,17 @@ export function encodeTrie(
   }
   // Preorder without child lists: subtree sizes in one backward pass (children come after
   // their parents), then each kept node's place after its parent and its earlier siblings.
-  const size = new Int32Array(trie.size);
+  const size = arrays.size;
+  size.fill(0, 0, trie.size);
   for (let n = trie.size - 1; n > 0; n--) {
     if (!keep[n]) continue;
     size[n] = (size[n] as number) + 1;
     size[parent[n] as number] = (size[parent[n] as number] as number) + (size[n] as number);
   }
   // next[n]: the next free place in n's subtree; order[place]: the node there; depth by node.
-  const next = new Int32Array(trie.size);
-  const order = new Int32Array(kept + 1);
-  const depth = new Int32Array(trie.size);
+  const { next, order, depth } = arrays;
   next[0] = 1;
+  depth[0] = 0;
   for (let n = 1; n < trie.size; n++) {
     if (!keep[n]) continue;
     const p = parent[n] as number;
