@@ -660,7 +660,7 @@ class PprofReader {
           let same = 0;
           while (same + 4 <= max && view.getInt32(idsEnd - same - 4) === view.getInt32(prevEnd - same - 4)) same += 4;
           while (same < max && buf[idsEnd - same - 1] === buf[prevEnd - same - 1]) same++;
-          // The root-side locations of the previous stack within them (cut[] grows with r); one that ends
+          // The root-side locations of the previous stack within those bytes (cut[] grows); one that ends
           // just where they do only if an id of this stack starts there too.
           let lo = 0;
           let hi = prevLocs;
