@@ -17,7 +17,7 @@ export class StackBatch {
 
   constructor(
     readonly nTypes: number,
-    /** How add() gets its frames: root first or leaf first (pprof). */
+    /** How add() gets its frames: root first, or leaf first (as pprof's locations list them). */
     readonly rootFirst: boolean,
     // What the reader expects (they double as needed); small by default: a server reads many small profiles.
     stacks = 256,

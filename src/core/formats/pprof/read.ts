@@ -8,7 +8,8 @@
 // samples are grouped by their bytes (the same location ids and labels, byte
 // for byte, are the same stack) and their values summed. Writers may put the
 // tables after the samples, so the stacks are expanded into frames at the end,
-// once per distinct stack, each from where it parts from the one before.
+// once per distinct stack: a few (a server's push) one by one, each from where
+// it parts from the one before; many in one sorted batch.
 import { InputError } from '../../errors.js';
 import type { Source } from '../../io/source.js';
 import { ProfileBuilder } from '../../model/builder.js';
@@ -93,9 +94,9 @@ class PprofReader {
   private ids = new Int32Array(256);
   /** The frames of the stack being expanded, leaf first (insertBatch). */
   private stack = new Int32Array(256);
-  /** Where each of `ids` starts in the input. */
+  /** Where each of `ids` starts in the input (insertShared). */
   private idAt = new Int32Array(256);
-  /** Per location of the stack last inserted, root first: its trie node, and its ids' bytes from the end (readStacks). */
+  /** Per location of the stack last inserted, root first: its trie node, and its ids' bytes from the end (insertShared). */
   private locNode = new Int32Array(256);
   private cut = new Int32Array(256);
 
