@@ -436,8 +436,8 @@ const RIPE_ROWS = 64;
 const RIPE_CHECK_MS = 1000;
 /** With this many rows waiting, every series is placed (the rows a query reads raw are bounded). */
 const SETTLE_MOST = 20_000;
-/** Profile rows placed per transaction (a few tens of milliseconds). */
-const SETTLE_CHUNK = 256;
+/** Profile rows placed per transaction: about 10 ms (a longer hold of the event loop is what the slowest pushes wait for). */
+const SETTLE_CHUNK = 64;
 
 /** A selector parameter; a bad one is the client's error. */
 function selectorParam(text: string | null, what: string): Selector {
