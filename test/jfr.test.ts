@@ -315,12 +315,10 @@ describe.runIf(requirePeer('javac') && requirePeer('jfr'))(
       expect(allocs.length).toBeGreaterThan(20);
       const jdk = jdkStacks(allocs, (e) => Number(e.values.weight));
       expect(folded(p, 'alloc_space')).toEqual(jdk);
-      // allocLarge allocates 3x the bytes of allocSmall (in long bursts, so that few samples' weights straddle both).
-      const stacks = folded(p, 'alloc_space');
-      const large = share(stacks, 'Oracle.allocLarge');
-      const small = share(stacks, 'Oracle.allocSmall');
-      expect(large / (large + small)).toBeGreaterThan(0.6);
-      expect(large / (large + small)).toBeLessThan(0.9);
+      // Weighed by bytes, not counted: the JDK's weights are not all one. (How it shares them between
+      // allocLarge and allocSmall depends on its sampler's timing, 0.2 to 0.95 in runs here: not asserted.)
+      expect(new Set(allocs.map((e) => Number(e.values.weight))).size).toBeGreaterThan(1);
+      expect(share(folded(p, 'alloc_space'), 'Oracle.allocLarge')).toBeGreaterThan(0);
     });
 
     it('reads monitor contention as contentions and delay (jdk.JavaMonitorEnter, jdk.ThreadPark)', () => {
