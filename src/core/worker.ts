@@ -138,17 +138,31 @@ export class WorkerPool {
   }
 }
 
-/** In a thread of a WorkerPool started with `key`: does each job it is sent, one after another as they come. */
-export function serveJobs<J>(
-  key: string,
-  work: (job: J) => Promise<{ result: unknown; transfer?: ArrayBuffer[] }>,
-): void {
+type Finished = { result: unknown; transfer?: ArrayBuffer[] };
+
+/**
+ * In a thread of a WorkerPool started with `key`: does each job it is sent, as
+ * they come. A job may finish with a function, called as its reply is posted:
+ * what it takes follows what the replies posted before it took (jobs that
+ * wait on something may finish out of order).
+ */
+export function serveJobs<J>(key: string, work: (job: J) => Promise<Finished | (() => Finished)>): void {
   if (isMainThread || (workerData as Record<string, unknown> | undefined)?.[key] !== 'pool') return;
   const port = parentPort as NonNullable<typeof parentPort>;
+  const fail = (id: number, e: unknown) => port.postMessage({ id, reply: { error: failureOf(e) } satisfies Reply });
   port.on('message', ({ id, job }: PoolJob) => {
     work(job as J).then(
-      ({ result, transfer }) => port.postMessage({ id, reply: { result } satisfies Reply }, transfer ?? []),
-      (e) => port.postMessage({ id, reply: { error: failureOf(e) } satisfies Reply }),
+      (finished) => {
+        let reply: Finished;
+        try {
+          reply = typeof finished === 'function' ? finished() : finished;
+        } catch (e) {
+          fail(id, e);
+          return;
+        }
+        port.postMessage({ id, reply: { result: reply.result } satisfies Reply }, reply.transfer ?? []);
+      },
+      (e) => fail(id, e),
     );
   });
 }

@@ -1,5 +1,7 @@
+import type { FrameTable } from './frames.js';
 import { growInt32 } from './growable.js';
 import { Profile, type ValueType } from './profile.js';
+import type { StringTable } from './strings.js';
 
 /**
  * What every reader builds through: frames are pushed onto a reusable stack
@@ -14,8 +16,9 @@ export class ProfileBuilder {
   private stack = new Int32Array(256);
   private depth = 0;
 
-  constructor(valueTypes: ValueType[], format: string) {
-    this.profile = new Profile(valueTypes);
+  /** `strings` and `frames`: tables to build into (a reader's shared ones), else new ones. */
+  constructor(valueTypes: ValueType[], format: string, strings?: StringTable, frames?: FrameTable) {
+    this.profile = new Profile(valueTypes, strings, frames);
     this.profile.format = format;
   }
 

@@ -12,6 +12,11 @@ export class FrameTable {
   line: Int32Array = new Int32Array(64);
   module: Int32Array = new Int32Array(64);
   size = 0;
+  /**
+   * Shared by many profiles (SharedSymbols): only ever added to, so a profile
+   * made from another (emptyLike) uses it as it is rather than a copy.
+   */
+  shared = false;
   /** Open addressing over the four columns: frame id + 1 per slot (0: empty); built on first intern() after from(). */
   private table: Int32Array | undefined = new Int32Array(128);
 

@@ -57,11 +57,13 @@ export function mergeProfiles(profiles: readonly Profile[]): Profile {
  * renamed alike become one).
  */
 export function mergeInto(dst: Profile, src: Profile, rename?: (name: string) => string): void {
-  const frameMap = new Int32Array(src.frames.size);
+  // One frame table (shared ones are large): the same ids.
+  const same = dst.frames === src.frames && !rename;
+  const frameMap = same ? undefined : new Int32Array(src.frames.size);
   const s = src.strings;
   const f = src.frames;
   const ds = dst.strings;
-  for (let i = 0; i < f.size; i++) {
+  for (let i = 0; frameMap && i < f.size; i++) {
     const name = s.get(f.name[i] as number);
     frameMap[i] = dst.frames.intern(
       ds.intern(rename ? rename(name) : name),

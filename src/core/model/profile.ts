@@ -129,9 +129,9 @@ export class Profile {
 
   /** An empty profile with the same tables, value types and metadata. */
   emptyLike(valueTypes: ValueType[] = this.valueTypes): Profile {
-    const p = new Profile(valueTypes, this.strings);
-    // Frame ids stay valid: the new profile shares the frame table's contents.
-    copyFrames(this.frames, p.frames);
+    // Frame ids stay valid: the new profile shares the frame table, or its contents.
+    const p = new Profile(valueTypes, this.strings, this.frames.shared ? this.frames : undefined);
+    if (!this.frames.shared) copyFrames(this.frames, p.frames);
     p.setMetadata(this.metadata());
     for (let i = 1; i < this.labelSets.length; i++) p.labelSetId(this.labelSets[i] as LabelSet);
     return p;

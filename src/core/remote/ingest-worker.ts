@@ -2,7 +2,13 @@
 // parameters and body go to a thread, which reads them into a profile and
 // hands it back without copying its columns; the main thread only answers
 // HTTP and writes the store. Bundled apart as dist/ingest-worker.cjs.
+//
+// A thread reads pprof bodies into tables that its profiles share (the same
+// programs push the same names again and again); each profile carries what it
+// added to them, and the main thread keeps a copy.
+import { threadId } from 'node:worker_threads';
 import { PyroError } from '../errors.js';
+import { SharedSymbols, SymbolsMirror } from '../model/shared-symbols.js';
 import { type ProfileData, profileData, profileFromData } from '../model/transfer.js';
 import { serveJobs, WorkerPool } from '../worker.js';
 import { HttpError } from './http-error.js';
@@ -22,6 +28,7 @@ type IngestReply =
 /** Threads that read ingest bodies (readIngestBody), running `script` (dist/ingest-worker.cjs). */
 export class IngestReaders {
   private readonly pool: WorkerPool;
+  private readonly symbols = new SymbolsMirror();
 
   constructor(script: string, threads: number) {
     this.pool = new WorkerPool(script, 'pyroIngest', threads);
@@ -37,7 +44,7 @@ export class IngestReaders {
       own.buffer as ArrayBuffer,
     ]);
     if ('refused' in reply) throw new HttpError(reply.refused.status, reply.refused.message);
-    return { ...reply.item, profile: profileFromData(reply.item.profile) };
+    return { ...reply.item, profile: profileFromData(reply.item.profile, this.symbols) };
   }
 
   close(): Promise<void> {
@@ -45,17 +52,25 @@ export class IngestReaders {
   }
 }
 
+/** This thread's tables (a new generation once they are full). */
+let symbols = new SharedSymbols(String(threadId));
+
 serveJobs<IngestJob>('pyroIngest', async (job) => {
   let item: IngestItem;
+  if (symbols.full()) symbols = new SharedSymbols(symbols.source, symbols.generation + 1);
+  const reading = symbols;
   try {
     const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
-    item = await readIngestBody(job.params, job.contentType, body, job.limit);
+    item = await readIngestBody(job.params, job.contentType, body, job.limit, reading);
   } catch (e) {
     // The client's errors, as the route would answer them on the main thread.
     if (e instanceof HttpError) return { result: { refused: { status: e.status, message: e.message } } };
     if (e instanceof PyroError) return { result: { refused: { status: 422, message: e.message } } };
     throw e;
   }
-  const { data, transfer } = profileData(item.profile);
-  return { result: { item: { ...item, profile: data } } satisfies IngestReply, transfer };
+  // The delta is taken as the reply is posted: the main thread applies them in that order.
+  return () => {
+    const { data, transfer } = profileData(item.profile, reading);
+    return { result: { item: { ...item, profile: data } } satisfies IngestReply, transfer };
+  };
 });

@@ -9,6 +9,7 @@ import { readPprofBytes } from '../formats/pprof/read.js';
 import { sourceFromBuffer } from '../io/source.js';
 import { selectValues, subtractProfile } from '../model/merge.js';
 import type { Profile, ValueType } from '../model/profile.js';
+import type { SharedSymbols } from '../model/shared-symbols.js';
 import { LABEL_NAME } from '../query/selector.js';
 import { parseTime } from '../query/time.js';
 import { AVERAGED_BY_DEFAULT } from '../store/aggregation.js';
@@ -180,6 +181,7 @@ export async function readIngestBody(
   contentType: string,
   body: Buffer,
   limit: number,
+  symbols?: SharedSymbols,
 ): Promise<IngestItem> {
   const format = bodyFormat(params.format, contentType);
   const parts = isForm(contentType) ? await formParts(contentType, body) : undefined;
@@ -189,12 +191,12 @@ export async function readIngestBody(
   if (format === 'pprof') {
     const main = parts ? parts.get('profile') : body;
     if (!main) throw new HttpError(400, 'multipart body: no "profile" part');
-    profile = await readPart(main, 'pprof', parts ? 'part "profile"' : 'body', limit);
+    profile = await readPart(main, 'pprof', parts ? 'part "profile"' : 'body', limit, symbols);
     const config = parts?.get('sample_type_config');
     const types = config ? parseSampleTypeConfig(config) : undefined;
     const prev = parts?.get('prev_profile');
     if (prev && prev.length > 0) {
-      const before = await readPart(prev, 'pprof', 'part "prev_profile"', limit);
+      const before = await readPart(prev, 'pprof', 'part "prev_profile"', limit, symbols);
       profile = subtractProfile(
         profile,
         before,
@@ -251,12 +253,21 @@ async function formParts(contentType: string, body: Buffer): Promise<Map<string,
   return out;
 }
 
-/** A body or form part (gunzipped up to `limit`) read as one format; a reader's complaint is a 422. */
-export async function readPart(bytes: Buffer, formatId: string, what: string, limit: number): Promise<Profile> {
+/**
+ * A body or form part (gunzipped up to `limit`) read as one format; a reader's
+ * complaint is a 422. A pprof goes into `symbols`' tables when given.
+ */
+export async function readPart(
+  bytes: Buffer,
+  formatId: string,
+  what: string,
+  limit: number,
+  symbols?: SharedSymbols,
+): Promise<Profile> {
   const content = inflateLimited(bytes, limit, what);
   try {
     // pprof, the common push, is read in place; the others through a Source (detection of gzip, BOMs, chunks).
-    if (formatId === 'pprof') return readPprofBytes(what, content);
+    if (formatId === 'pprof') return readPprofBytes(what, content, symbols);
     return await readProfile(await sourceFromBuffer(what, content), {}, formatId);
   } catch (e) {
     if (e instanceof InputError) throw new HttpError(422, e.message);

@@ -112,8 +112,6 @@ interface RawRow {
 interface TrieColumn {
   trie: TrieColumns;
   col: number;
-  /** Store frame id per frame of `trie`, when its frames are a profile's own. */
-  frameMap?: ArrayLike<number>;
 }
 
 /** What a level's bucket gains or loses: n profiles, their total, their merged trie. */
@@ -173,7 +171,7 @@ export class Store implements ProfileStore {
    * settle() need not read them back.
    * Valid while no other process writes (their deletes may hand a row id out again).
    */
-  private readonly fresh = new Map<number, { trie: TrieColumns; frameMap: Int32Array; rows: number }>();
+  private readonly fresh = new Map<number, { trie: TrieColumns; rows: number }>();
   /** Series whose pending profiles cannot be placed (a damaged bucket): they stay pending, read raw. */
   private readonly unplaceable = new Set<number>();
   private dataVersion = -1;
@@ -398,7 +396,7 @@ export class Store implements ProfileStore {
             result.series.push({ id: series.id, name: series.name, labels: { ...labels }, from: t, until, total });
           });
           if (defer && placed.size > 0 && this.fresh.size < FRESH_MAX)
-            this.fresh.set(trieId, { trie, frameMap, rows: placed.size });
+            this.fresh.set(trieId, { trie: inStoreFrames(trie, frameMap), rows: placed.size });
         });
         return result;
       });
@@ -473,7 +471,7 @@ export class Store implements ProfileStore {
   private placeSeries(series: number, rows: RawRow[]): void {
     // Per level-1 bucket: what the rows add. A trie read by several rows (columns) is decoded once.
     const buckets = new Map<number, Delta[]>();
-    const tries = new Map<number, () => { trie: TrieColumns; frameMap?: Int32Array }>();
+    const tries = new Map<number, () => { trie: TrieColumns }>();
     for (const r of rows) {
       this.st.setLevel.run(PLACING, r.id);
       let trie = tries.get(r.trie);
@@ -1208,10 +1206,18 @@ function iso(t: number): string {
 }
 
 /** The one-column trie of the parts merged. */
+/** A profile's trie with store frame ids (as a blob of it decodes), for settle() to merge as it is. */
+function inStoreFrames(trie: TrieColumns, frameMap: ArrayLike<number>): TrieColumns {
+  const frame = new Int32Array(trie.size);
+  frame[0] = -1;
+  for (let n = 1; n < trie.size; n++) frame[n] = frameMap[trie.frame[n] as number] as number;
+  return { size: trie.size, nTypes: trie.nTypes, parent: trie.parent, frame, self: trie.self };
+}
+
 function toStackTrie(parts: TrieColumn[]): StackTrie {
   // Room for the largest part twice over: parts mostly share their stacks.
   const t = new StackTrie(1, 2 * parts.reduce((a, p) => Math.max(a, p.trie.size), 0));
-  for (const p of parts) t.mergeColumn(p.trie, p.col, p.frameMap);
+  for (const p of parts) t.mergeColumn(p.trie, p.col);
   return t;
 }
 
@@ -1233,10 +1239,10 @@ function once<T>(f: () => T): () => T {
   };
 }
 
-function negated({ trie: t, col, frameMap }: TrieColumn): TrieColumn {
+function negated({ trie: t, col }: TrieColumn): TrieColumn {
   const self = new Float64Array(t.size);
   for (let n = 0; n < t.size; n++) self[n] = -(t.self[n * t.nTypes + col] as number);
-  return { trie: { size: t.size, nTypes: 1, parent: t.parent, frame: t.frame, self }, col: 0, frameMap };
+  return { trie: { size: t.size, nTypes: 1, parent: t.parent, frame: t.frame, self }, col: 0 };
 }
 
 /** `k+1, ..., PENDING`: the profile levels above k, for an IN list. */

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { FrameTable } from '../model/frames.js';
+import { growInt32 } from '../model/growable.js';
 import type { Profile } from '../model/profile.js';
 import { StringTable } from '../model/strings.js';
 
@@ -20,6 +21,8 @@ export class Symbols {
     [number],
     { id: number; name: number; file: number; line: number; module: number }
   >;
+  /** Store frame ids of shared frame tables' frames (many profiles, one table): ids[0 .. known). */
+  private sharedIds = new WeakMap<FrameTable, { ids: Int32Array; known: number }>();
   private readonly insertString: Database.Statement<[number, string]>;
   private readonly insertFrame: Database.Statement<[number, number, number, number, number]>;
 
@@ -41,6 +44,7 @@ export class Symbols {
 
   /** Forgets everything (after a rolled-back transaction, whose ids are void). */
   reset(): void {
+    this.sharedIds = new WeakMap();
     this.stringIds.clear();
     this.strings = [];
     this.frames = new FrameTable(new StringTable());
@@ -57,10 +61,30 @@ export class Symbols {
     return id;
   }
 
-  /** Store frame ids for a profile's frames (inside a write transaction, after sync). */
+  /**
+   * Store frame ids for a profile's frames (inside a write transaction, after
+   * sync). Those of a shared table are kept: the next profile that shares it
+   * maps only the frames added since.
+   */
   frameMap(profile: Profile): Int32Array {
+    const { frames } = profile;
+    if (!frames.shared) return this.mapFrames(profile, new Int32Array(frames.size), 0);
+    let cached = this.sharedIds.get(frames);
+    if (!cached) {
+      cached = { ids: new Int32Array(Math.max(1024, frames.size)), known: 0 };
+      this.sharedIds.set(frames, cached);
+    }
+    if (cached.known < frames.size) {
+      if (cached.ids.length < frames.size) cached.ids = growInt32(cached.ids, frames.size);
+      this.mapFrames(profile, cached.ids, cached.known);
+      cached.known = frames.size;
+    }
+    return cached.ids;
+  }
+
+  /** Fills map[from .. frames.size) with the store ids of the profile's frames. */
+  private mapFrames(profile: Profile, map: Int32Array, from: number): Int32Array {
     const { frames, strings } = profile;
-    const map = new Int32Array(frames.size);
     // Profile string id -> store string id, filled on first use.
     const sid = new Int32Array(strings.size).fill(-1);
     const str = (id: number) => {
@@ -71,7 +95,7 @@ export class Symbols {
       }
       return s;
     };
-    for (let f = 0; f < frames.size; f++) {
+    for (let f = from; f < frames.size; f++) {
       const name = str(frames.name[f] as number);
       const file = str(frames.file[f] as number);
       const line = frames.line[f] as number;

@@ -15,7 +15,9 @@ import type { Source } from '../../io/source.js';
 import { ProfileBuilder } from '../../model/builder.js';
 import { growFloat64, growInt32 } from '../../model/growable.js';
 import type { Profile, ValueType } from '../../model/profile.js';
+import type { SharedSymbols } from '../../model/shared-symbols.js';
 import { StackBatch } from '../../model/stack-batch.js';
+import { StringTable } from '../../model/strings.js';
 import { SORTED_BUILD_MIN } from '../../model/trie.js';
 import { hex64, I32, I64, LEN, VARINT, WireError, WireReader } from './wire.js';
 
@@ -40,9 +42,12 @@ export async function readPprof(source: Source): Promise<Profile> {
   return reader.finish();
 }
 
-/** A pprof whose (inflated) content is all in memory, read in place: a server reads many small ones. */
-export function readPprofBytes(name: string, content: Buffer): Profile {
-  const reader = new PprofReader(name, undefined, content);
+/**
+ * A pprof whose (inflated) content is all in memory, read in place: a server
+ * reads many small ones, into tables they share when `symbols` is given.
+ */
+export function readPprofBytes(name: string, content: Buffer, symbols?: SharedSymbols): Profile {
+  const reader = new PprofReader(name, undefined, content, symbols);
   return reader.finish();
 }
 
@@ -68,7 +73,9 @@ class PprofReader {
   private where = 'profile';
   private whereIndex = -1;
 
-  private readonly strings: string[] = [];
+  /** The profile's string table, and the id in it of each string of the pprof's. */
+  private readonly table: StringTable;
+  private readonly stringIds: number[] = [];
   private readonly sampleTypes: number[] = [];
   private periodType: number[] | undefined;
   private period = 0;
@@ -105,7 +112,9 @@ class PprofReader {
     sizeHint: number | undefined,
     /** The whole content, read where it is (push() must not be called). */
     content?: Buffer,
+    private readonly symbols?: SharedSymbols,
   ) {
+    this.table = symbols?.strings ?? new StringTable();
     // Room for the whole content when its size is known (pages never written are never touched).
     this.buf = content ?? Buffer.allocUnsafeSlow(Math.max(64 * 1024, Math.min(sizeHint ?? 0, 2 ** 31 - 1)));
     this.filled = content?.length ?? 0;
@@ -209,7 +218,11 @@ class PprofReader {
         case F.stringTable: {
           this.at('string_table', index);
           const e = this.messageEnd(wt);
-          this.strings.push(this.buf.toString('utf8', w.pos, e));
+          this.stringIds.push(
+            this.symbols
+              ? this.symbols.stringId(this.buf, w.pos, e)
+              : this.table.intern(this.buf.toString('utf8', w.pos, e)),
+          );
           w.pos = e;
           break;
         }
@@ -338,11 +351,16 @@ class PprofReader {
 
   /** A string of the table by index, checked. */
   private str(index: number, what: string): string {
-    const s = this.strings[index];
-    if (s === undefined || !Number.isInteger(index)) {
-      throw this.error(`${what} is string ${index}, but the string table has ${this.strings.length} strings`);
+    return this.table.get(this.strId(index, what));
+  }
+
+  /** The profile's string id of a string of the table by index, checked. */
+  private strId(index: number, what: string): number {
+    const id = this.stringIds[index];
+    if (id === undefined || !Number.isInteger(index)) {
+      throw this.error(`${what} is string ${index}, but the string table has ${this.stringIds.length} strings`);
     }
-    return s;
+    return id;
   }
 
   /** Builds the profile's value types and the frames of every location. */
@@ -357,7 +375,7 @@ class PprofReader {
     }
     this.at('profile', -1);
     if (types.length === 0) throw this.error('no sample_type: the profile says nothing about what its values are');
-    const b = new ProfileBuilder(types, 'pprof');
+    const b = new ProfileBuilder(types, 'pprof', this.table, this.symbols?.frames);
     const p = b.profile;
     if (this.defaultType !== 0) {
       const name = this.str(this.defaultType, 'default_sample_type');
@@ -399,16 +417,17 @@ class PprofReader {
     const fnFiles = new Int32Array(this.fnId.length);
     for (let i = 0; i < this.fnId.length; i++) {
       this.at('function', i);
-      const name = this.str(this.fnName[i] as number, 'name');
-      fnNames[i] = strings.intern(name || this.str(this.fnSystemName[i] as number, 'system_name'));
-      fnFiles[i] = strings.intern(this.str(this.fnFile[i] as number, 'filename'));
+      // The name, else the system name (id 0 is the empty string).
+      const name = this.strId(this.fnName[i] as number, 'name');
+      fnNames[i] = name || this.strId(this.fnSystemName[i] as number, 'system_name');
+      fnFiles[i] = this.strId(this.fnFile[i] as number, 'filename');
     }
 
     // Location i expands to frames[start[i] .. start[i + 1]), leaf first:
     // the first Line is the innermost inlined function, the last the caller.
     const nLoc = this.locId.length;
     // At most a frame per Line, or per location without one.
-    p.frames.reserve(this.lineFn.length + nLoc);
+    p.frames.reserve(p.frames.size + this.lineFn.length + nLoc);
     const start = new Int32Array(nLoc + 1);
     let frames = new Int32Array(Math.max(16, this.lineFn.length + nLoc));
     let n = 0;
