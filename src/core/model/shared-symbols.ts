@@ -1,4 +1,4 @@
-import { ByteKeyTable } from './byte-keys.js';
+import { ByteKeyTable, hashShort, SHORT_KEY } from './byte-keys.js';
 import { FrameTable } from './frames.js';
 import { growInt32 } from './growable.js';
 import { StringTable } from './strings.js';
@@ -30,9 +30,12 @@ export class SharedSymbols {
     this.frames.shared = true;
   }
 
-  /** The id of the string whose UTF-8 bytes are buf[start, end). */
-  stringId(buf: Buffer, start: number, end: number): number {
-    const k = this.keys.find(buf, start, end);
+  /** The id of the string whose UTF-8 bytes are buf[start, end); `view`: a DataView of buf's memory, when the caller has one. */
+  stringId(buf: Buffer, start: number, end: number, view?: DataView): number {
+    const k =
+      view && end - start <= SHORT_KEY
+        ? this.keys.find(buf, start, end, hashShort(buf, view, start, end), view)
+        : this.keys.find(buf, start, end);
     if (k >= 0) return this.idOfKey[k] as number;
     const added = this.keys.add(buf, start, end);
     if (added >= this.idOfKey.length) this.idOfKey = growInt32(this.idOfKey, added + 1);

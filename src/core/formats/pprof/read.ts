@@ -220,7 +220,7 @@ class PprofReader {
           const e = this.messageEnd(wt);
           this.stringIds.push(
             this.symbols
-              ? this.symbols.stringId(this.buf, w.pos, e)
+              ? this.symbols.stringId(this.buf, w.pos, e, this.memo.view)
               : this.table.intern(this.buf.toString('utf8', w.pos, e)),
           );
           w.pos = e;
@@ -831,7 +831,8 @@ class StackMemo {
   /** Entries in the table (the findable ones). */
   private keyed = 0;
   private readonly key = new Int32Array(5);
-  private view: DataView;
+  /** A view of buf's memory (word reads). */
+  view: DataView;
 
   constructor(private buf: Buffer) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
