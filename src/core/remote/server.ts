@@ -311,6 +311,8 @@ class IngestQueue {
   /** The next chunk of the placement under way, and the series it takes (by their rows waiting). */
   private chunk: NodeJS.Timeout | undefined;
   private minRows = 1;
+  /** Rows per chunk, following how long the last full chunk took (a series' coarse buckets cost the same for 1 row as for 60). */
+  private chunkRows = SETTLE_CHUNK;
   /** When placing the busy series last found fewer than a chunk (they are not looked for again at once). */
   private ripeChecked = 0;
   /** When placing last failed: until the next drain, nothing else retries. */
@@ -400,8 +402,17 @@ class IngestQueue {
   private settle(): void {
     this.chunk = undefined;
     let placed: number;
+    let full = false;
     try {
-      placed = this.store.settle(SETTLE_CHUNK, this.minRows);
+      // A busy series' rows in one chunk (each chunk rewrites the coarse buckets of its series).
+      const asked = Math.max(this.chunkRows, this.minRows);
+      const started = performance.now();
+      placed = this.store.settle(asked, this.minRows);
+      if (placed === asked) {
+        const took = Math.max(1, performance.now() - started);
+        this.chunkRows = Math.min(SETTLE_CHUNK_MAX, Math.max(SETTLE_CHUNK_MIN, Math.round((asked * SETTLE_MS) / took)));
+        full = true;
+      }
     } catch (e) {
       // They stay stored and readable; the next drain retries.
       this.log?.(`placing stored profiles into their levels failed: ${(e as Error).message}`);
@@ -411,7 +422,7 @@ class IngestQueue {
     }
     for (const w of this.store.placeWarnings.splice(0)) this.log?.(w);
     this.unplaced = Math.max(0, this.unplaced - placed);
-    if (placed === SETTLE_CHUNK) {
+    if (full) {
       this.place(this.minRows);
       return;
     }
@@ -436,8 +447,14 @@ const RIPE_ROWS = 64;
 const RIPE_CHECK_MS = 1000;
 /** With this many rows waiting, every series is placed (the rows a query reads raw are bounded). */
 const SETTLE_MOST = 20_000;
-/** Profile rows placed per transaction: about 10 ms (a longer hold of the event loop is what the slowest pushes wait for). */
+/**
+ * Profile rows placed per transaction: as many as take about SETTLE_MS (a longer
+ * hold of the event loop is what the slowest pushes wait for), 64 to start with.
+ */
+const SETTLE_MS = 8;
 const SETTLE_CHUNK = 64;
+const SETTLE_CHUNK_MIN = 8;
+const SETTLE_CHUNK_MAX = 256;
 
 /** A selector parameter; a bad one is the client's error. */
 function selectorParam(text: string | null, what: string): Selector {
