@@ -21,8 +21,11 @@ export class Symbols {
     [number],
     { id: number; name: number; file: number; line: number; module: number }
   >;
-  /** Store frame ids of shared frame tables' frames (many profiles, one table): ids[0 .. known). */
-  private sharedIds = new WeakMap<FrameTable, { ids: Int32Array; known: number }>();
+  /**
+   * Of a shared frame table (many profiles, one table): the store ids of its
+   * frames 0 .. known - 1, and of its strings (plus one; 0: not looked up yet).
+   */
+  private sharedIds = new WeakMap<FrameTable, { ids: Int32Array; known: number; strings: Int32Array }>();
   private readonly insertString: Database.Statement<[number, string]>;
   private readonly insertFrame: Database.Statement<[number, number, number, number, number]>;
 
@@ -67,31 +70,35 @@ export class Symbols {
    * maps only the frames added since.
    */
   frameMap(profile: Profile): Int32Array {
-    const { frames } = profile;
-    if (!frames.shared) return this.mapFrames(profile, new Int32Array(frames.size), 0);
+    const { frames, strings } = profile;
+    if (!frames.shared) {
+      return this.mapFrames(profile, new Int32Array(frames.size), 0, new Int32Array(strings.size));
+    }
     let cached = this.sharedIds.get(frames);
     if (!cached) {
-      cached = { ids: new Int32Array(Math.max(1024, frames.size)), known: 0 };
+      cached = { ids: new Int32Array(Math.max(1024, frames.size)), known: 0, strings: new Int32Array(1024) };
       this.sharedIds.set(frames, cached);
     }
     if (cached.known < frames.size) {
       if (cached.ids.length < frames.size) cached.ids = growInt32(cached.ids, frames.size);
-      this.mapFrames(profile, cached.ids, cached.known);
+      if (cached.strings.length < strings.size) cached.strings = growInt32(cached.strings, strings.size);
+      this.mapFrames(profile, cached.ids, cached.known, cached.strings);
       cached.known = frames.size;
     }
     return cached.ids;
   }
 
-  /** Fills map[from .. frames.size) with the store ids of the profile's frames. */
-  private mapFrames(profile: Profile, map: Int32Array, from: number): Int32Array {
+  /**
+   * Fills map[from .. frames.size) with the store ids of the profile's frames;
+   * `sid`: store string id + 1 per profile string id, 0 until looked up.
+   */
+  private mapFrames(profile: Profile, map: Int32Array, from: number, sid: Int32Array): Int32Array {
     const { frames, strings } = profile;
-    // Profile string id -> store string id, filled on first use.
-    const sid = new Int32Array(strings.size).fill(-1);
     const str = (id: number) => {
-      let s = sid[id] as number;
+      let s = (sid[id] as number) - 1;
       if (s < 0) {
         s = this.string(strings.get(id));
-        sid[id] = s;
+        sid[id] = s + 1;
       }
       return s;
     };
