@@ -1205,7 +1205,6 @@ function iso(t: number): string {
   return Number.isFinite(t) && Math.abs(t) < 8.64e15 ? new Date(t).toISOString() : String(t);
 }
 
-/** The one-column trie of the parts merged. */
 /** A profile's trie with store frame ids (as a blob of it decodes), for settle() to merge as it is. */
 function inStoreFrames(trie: TrieColumns, frameMap: ArrayLike<number>): TrieColumns {
   const frame = new Int32Array(trie.size);
@@ -1214,6 +1213,7 @@ function inStoreFrames(trie: TrieColumns, frameMap: ArrayLike<number>): TrieColu
   return { size: trie.size, nTypes: trie.nTypes, parent: trie.parent, frame, self: trie.self };
 }
 
+/** The one-column trie of the parts merged. */
 function toStackTrie(parts: TrieColumn[]): StackTrie {
   // Room for the largest part twice over: parts mostly share their stacks.
   const t = new StackTrie(1, 2 * parts.reduce((a, p) => Math.max(a, p.trie.size), 0));
