@@ -295,12 +295,14 @@ describe.runIf(requirePeer('javac') && requirePeer('jfr'))(
       expect(folded(p, 'cpu')).toEqual(jdkStacks(samples, () => 1));
     });
 
-    it('gives heavy() three times the share of light()', () => {
+    it('gives heavy() more of the CPU than light()', () => {
+      // heavy() spins 3x as long, but the JVM's sampler on a loaded machine gave it 0.62 to 0.8 of the
+      // two: the exact shares are checked against `jfr print` above, here only which one leads.
       const stacks = folded(p, 'cpu');
       const heavy = share(stacks, 'Oracle.heavy');
       const light = share(stacks, 'Oracle.light');
-      expect(heavy / (heavy + light)).toBeGreaterThan(0.65);
-      expect(heavy / (heavy + light)).toBeLessThan(0.85);
+      expect(light).toBeGreaterThan(0);
+      expect(heavy / (heavy + light)).toBeGreaterThan(0.5);
     });
 
     it('labels each sample with its thread, as the JDK names it', () => {
