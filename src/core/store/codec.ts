@@ -74,33 +74,40 @@ export function encodeTrie(
   blobIndex?: Int32Array,
 ): Buffer {
   const k = trie.nTypes;
-  const cols = columns ?? Array.from({ length: k }, (_, i) => i);
-  const nc = cols.length;
+  // Every column, in order, unless told: then a node's values are self[n * k, n * k + k).
+  const cols = columns ?? null;
+  const nc = cols ? cols.length : k;
   const { self, parent, frame } = trie;
+  const size = trie.size;
   // Per-node work arrays are kept between calls (a server encodes a trie per push, and fresh ones
   // cost GC), up to a million nodes: a larger trie gets its own.
   const arrays =
-    trie.size <= work.keep.length
-      ? work
-      : trie.size <= WORK_MAX
-        ? (work = workArrays(trie.size, work.keep.length))
-        : workArrays(trie.size);
-  // keep[n]: some value in n's subtree is non-zero (children come after parents, so one backward pass).
-  const keep = arrays.keep;
-  keep.fill(0, 0, trie.size);
+    size <= work.keep.length ? work : size <= WORK_MAX ? (work = workArrays(size, work.keep.length)) : workArrays(size);
+  // One backward pass (children come after their parents, so a node is final when reached):
+  // keep[n] is HAS (own non-zero values) | SUBTREE (some in its subtree), and sub[n] counts the
+  // kept nodes of n's subtree, n included.
+  const { keep, size: sub } = arrays;
+  keep.fill(0, 0, size);
+  sub.fill(0, 0, size);
   let integers = true;
-  for (let n = trie.size - 1; n >= 0; n--) {
+  for (let n = size - 1; n >= 0; n--) {
+    let has = 0;
     for (let c = 0; c < nc; c++) {
-      const v = self[n * k + (cols[c] as number)] as number;
+      const v = self[n * k + (cols ? (cols[c] as number) : c)] as number;
       if (v !== 0) {
-        keep[n] = 1;
+        has = HAS;
         if (integers && !(Number.isInteger(v) && v > 0 && v < MAX_VARINT)) integers = false;
       }
     }
-    if (keep[n] && n > 0) keep[parent[n] as number] = 1;
+    const mark = (keep[n] as number) | has;
+    if (mark === 0 || n === 0) continue;
+    keep[n] = mark | SUBTREE;
+    const p = parent[n] as number;
+    keep[p] = (keep[p] as number) | SUBTREE;
+    sub[n] = (sub[n] as number) + 1;
+    sub[p] = (sub[p] as number) + (sub[n] as number);
   }
-  let kept = 0;
-  for (let n = 1; n < trie.size; n++) kept += keep[n] as number;
+  const kept = sub[0] as number;
 
   const valueBytes = integers ? 10 : 8;
   // Room for every node at once: growing by doubling would copy the blob several times
@@ -112,27 +119,19 @@ export function encodeTrie(
   pos = writeVarint(out, pos, nc);
   pos = writeVarint(out, pos, kept);
   for (let c = 0; c < nc; c++) {
-    const v = self[cols[c] as number] as number;
+    const v = self[cols ? (cols[c] as number) : c] as number;
     pos = integers ? writeVarint(out, pos, v) : out.writeDoubleLE(v, pos);
   }
-  // Preorder without child lists: subtree sizes in one backward pass (children come after
-  // their parents), then each kept node's place after its parent and its earlier siblings.
-  const size = arrays.size;
-  size.fill(0, 0, trie.size);
-  for (let n = trie.size - 1; n > 0; n--) {
-    if (!keep[n]) continue;
-    size[n] = (size[n] as number) + 1;
-    size[parent[n] as number] = (size[parent[n] as number] as number) + (size[n] as number);
-  }
-  // next[n]: the next free place in n's subtree; order[place]: the node there; depth by node.
+  // Preorder without child lists: each kept node's place is after its parent and its earlier
+  // siblings' subtrees. next[n]: the next free place in n's subtree; order[place]: the node there.
   const { next, order, depth } = arrays;
   next[0] = 1;
   depth[0] = 0;
-  for (let n = 1; n < trie.size; n++) {
-    if (!keep[n]) continue;
+  for (let n = 1; n < size; n++) {
+    if (keep[n] === 0) continue;
     const p = parent[n] as number;
     const place = next[p] as number;
-    next[p] = place + (size[n] as number);
+    next[p] = place + (sub[n] as number);
     next[n] = place + 1;
     order[place] = n;
     depth[n] = (depth[p] as number) + 1;
@@ -145,16 +144,24 @@ export function encodeTrie(
   for (let place = 1; place <= kept; place++) {
     const n = order[place] as number;
     if (blobIndex) blobIndex[n] = place;
-    let has = 0;
-    for (let c = 0; c < nc && !has; c++) if (self[n * k + (cols[c] as number)] !== 0) has = 1;
+    const has = (keep[n] as number) & HAS;
     const d = depth[n] as number;
-    pos = writeVarint(out, pos, (prevDepth + 1 - d) * 2 + has);
-    const f = frame[n] as number;
-    pos = writeVarint(out, pos, frameMap ? (frameMap[f] as number) : f);
+    // Most heads and frames fit in one or two bytes: written inline.
+    const head = (prevDepth + 1 - d) * 2 + has;
+    if (head < 0x80) out[pos++] = head;
+    else pos = writeVarint(out, pos, head);
+    const f = frameMap ? (frameMap[frame[n] as number] as number) : (frame[n] as number);
+    if (f < 0x80) out[pos++] = f;
+    else if (f < 0x4000) {
+      out[pos++] = (f & 0x7f) | 0x80;
+      out[pos++] = f >>> 7;
+    } else pos = writeVarint(out, pos, f);
     if (has) {
       for (let c = 0; c < nc; c++) {
-        const v = self[n * k + (cols[c] as number)] as number;
-        pos = integers ? writeVarint(out, pos, v) : out.writeDoubleLE(v, pos);
+        const v = self[n * k + (cols ? (cols[c] as number) : c)] as number;
+        if (!integers) pos = out.writeDoubleLE(v, pos);
+        else if (v < 0x80) out[pos++] = v;
+        else pos = writeVarint(out, pos, v);
       }
     }
     prevDepth = d;
@@ -164,6 +171,10 @@ export function encodeTrie(
   pos += 4;
   return Buffer.from(scratch.subarray(0, pos));
 }
+
+/** keep[] bits of encodeTrie. */
+const HAS = 1;
+const SUBTREE = 2;
 
 /** Decodes a blob into typed arrays; a CodecError when it is damaged. */
 export function decodeTrie(blob: Uint8Array): DecodedTrie {
