@@ -552,6 +552,57 @@ describe('store: deferred placement (pyro server)', () => {
     store.close();
   });
 
+  it("places a profile's rows in every series together, each series' buckets holding its own column", () => {
+    /** Every bucket's stacks (frame ids from the root) and values, by series key, level and bucket. */
+    function contents(dir: string) {
+      const db = new Database(join(dir, DB_FILE), { readonly: true });
+      try {
+        const out: Record<string, Record<string, number>> = {};
+        const rows = db
+          .prepare(`SELECT s.type, s.labels, b.level, b.bucket, b.blob FROM buckets b JOIN series s ON s.id = b.series`)
+          .all() as { type: string; labels: string; level: number; bucket: number; blob: Buffer }[];
+        for (const r of rows) {
+          const t = decodeTrie(r.blob);
+          const path: string[] = [''];
+          const stacks: Record<string, number> = {};
+          for (let n = 1; n < t.size; n++) {
+            path[n] = `${path[t.parent[n] as number]};${t.frame[n]}`;
+            if (t.self[n] !== 0) stacks[path[n] as string] = t.self[n] as number;
+          }
+          out[`${r.type} ${r.labels} ${r.level}/${r.bucket}`] = stacks;
+        }
+        return out;
+      } finally {
+        db.close();
+      }
+    }
+    const deferred = tempDir('pyro-store-');
+    const eager = tempDir('pyro-store-');
+    const store = Store.open(deferred);
+    const reference = Store.open(eager);
+    // Two series of two types, a profile every 10 s for 20 minutes: buckets of several profiles up to level 3.
+    for (let i = 0; i < 240; i++) {
+      const item = [
+        {
+          profile: randomProfile(300 + i),
+          options: { app: 'api', labels: { env: i % 2 ? 'a' : 'b' }, at: T0 + i * 5000 },
+        },
+      ];
+      store.ingestMany(item, true);
+      reference.ingestMany(item);
+    }
+    const types = randomProfile(0).valueTypes.length;
+    expect(types).toBeGreaterThan(1);
+    // Three rows of one series asked for, and their profiles' rows in the other types' series with them.
+    expect(store.settle(3)).toBe(3 * types);
+    while (store.settle(5) > 0);
+    store.close();
+    reference.close();
+    const got = contents(deferred);
+    expect(Object.keys(got).length).toBeGreaterThan(40);
+    expect(got).toEqual(contents(eager));
+  });
+
   it('a series of a profile with several types has no stacks of the other types (zero nodes)', () => {
     const store = Store.open(tempDir('pyro-store-'));
     const b = new ProfileBuilder(

@@ -408,7 +408,7 @@ class IngestQueue {
       const asked = Math.max(this.chunkRows, this.minRows);
       const started = performance.now();
       placed = this.store.settle(asked, this.minRows);
-      if (placed === asked) {
+      if (placed >= asked) {
         const took = Math.max(1, performance.now() - started);
         this.chunkRows = Math.min(SETTLE_CHUNK_MAX, Math.max(SETTLE_CHUNK_MIN, Math.round((asked * SETTLE_MS) / took)));
         full = true;

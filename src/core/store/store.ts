@@ -151,6 +151,8 @@ const PLACING = 0;
 const SETTLE_BATCH = 2000;
 /** The most tries of deferred profiles kept in memory for settle() (beyond, it reads them back). */
 const FRESH_MAX = 1024;
+/** The most value columns of a profile whose sibling rows settle() places together (more are placed on their own). */
+const MAX_SIBLINGS = 16;
 
 type Series = Omit<SeriesInfo, 'profiles' | 'from' | 'until' | 'total'> & { key: string };
 
@@ -167,7 +169,7 @@ export class Store implements ProfileStore {
   private readonly st;
   /**
    * The tries of profiles this process ingested with `defer`, by trie row, as
-   * ingested (with their frame maps, and how many of their rows wait), so that
+   * ingested (in store frames), with how many of their series wait, so that
    * settle() need not read them back.
    * Valid while no other process writes (their deletes may hand a row id out again).
    */
@@ -244,6 +246,10 @@ export class Store implements ProfileStore {
             `SELECT id, level, t, until, total, trie, col FROM profiles
            WHERE series = ? AND level IN (${levelsAbove(k)}) AND t >= ? AND t < ?`,
           ),
+        ),
+      siblings: () =>
+        db.prepare<[number, number, number], RawRow & { series: number }>(
+          `SELECT id, series, level, t, until, total, trie, col FROM profiles WHERE id BETWEEN ? AND ? AND trie = ? AND level = ${PENDING}`,
         ),
       pending: () =>
         db.prepare<[number], RawRow & { series: number }>(
@@ -407,8 +413,9 @@ export class Store implements ProfileStore {
 
   /**
    * Places up to `max` (at most SETTLE_BATCH) of the profiles that ingestMany()
-   * deferred into their buckets, series by series, in one transaction; returns how
-   * many it took up (0: none was left). Those of a series with a damaged bucket
+   * deferred into their buckets, series by series, in one transaction, with the
+   * rows of the same profiles in other series; returns how many it took up, those
+   * included (0: none was left). Those of a series with a damaged bucket
    * stay pending (read as they are), and placeWarnings says so. `minRows`: only
    * the series with at least that many pending rows (a coarse bucket costs about
    * as much to rewrite for one profile as for a hundred).
@@ -426,12 +433,13 @@ export class Store implements ProfileStore {
    * and after an ingest that does not defer.
    */
   private placeAllPending(): void {
-    while (this.placePending() === SETTLE_BATCH);
+    while (this.placePending() >= SETTLE_BATCH);
   }
 
   /**
    * Places up to `max` pending profiles of the series with at least `minRows` of
-   * them; returns how many it took up (placed, or left for a damaged series).
+   * them, and their siblings; returns how many it took up (placed, or left for a
+   * damaged series).
    */
   private placePending(max = SETTLE_BATCH, minRows = 1): number {
     const limit = Math.min(max, SETTLE_BATCH);
@@ -446,6 +454,20 @@ export class Store implements ProfileStore {
                ORDER BY series, t, id LIMIT ?`,
             )
             .all(minRows, limit);
+    // With the rows of the same tries in the sibling series (a profile's other value columns): each
+    // sum of those tries is then made once for all of them (TrieSums). A profile's rows were
+    // inserted together, one per column: row ids first - col onwards.
+    const taken = new Set(rows.map((r) => r.id));
+    const seen = new Set<number>();
+    for (const r of rows.slice()) {
+      if (seen.has(r.trie)) continue;
+      seen.add(r.trie);
+      for (const s of this.st.siblings.all(r.id - r.col, r.id - r.col + MAX_SIBLINGS - 1, r.trie)) {
+        if (taken.has(s.id) || this.unplaceable.has(s.series)) continue;
+        taken.add(s.id);
+        rows.push(s);
+      }
+    }
     const bySeries = new Map<number, RawRow[]>();
     for (const r of rows) {
       const list = bySeries.get(r.series);
@@ -453,7 +475,11 @@ export class Store implements ProfileStore {
       else bySeries.set(r.series, [r]);
     }
     // Each series in a savepoint of its own: one with a damaged bucket leaves its profiles pending, not the others.
-    const placeSeries = this.db.transaction((series: number, list: RawRow[]) => this.placeSeries(series, list));
+    const sums = new TrieSums();
+    const read = new Map<number, () => { trie: TrieColumns }>();
+    const placeSeries = this.db.transaction((series: number, list: RawRow[]) =>
+      this.placeSeries(series, list, read, sums),
+    );
     for (const [series, list] of bySeries) {
       try {
         placeSeries(series, list);
@@ -467,20 +493,32 @@ export class Store implements ProfileStore {
     return rows.length;
   }
 
-  /** Places pending profiles of one series into its levels' buckets. */
-  private placeSeries(series: number, rows: RawRow[]): void {
-    // Per level-1 bucket: what the rows add. A trie read by several rows (columns) is decoded once.
+  /**
+   * Places pending profiles of one series into its levels' buckets. `tries`: the
+   * tries read so far (a trie read by several rows, columns, is decoded once).
+   */
+  private placeSeries(
+    series: number,
+    rows: RawRow[],
+    tries: Map<number, () => { trie: TrieColumns }>,
+    sums: TrieSums,
+  ): void {
+    // Per level-1 bucket: what the rows add.
     const buckets = new Map<number, Delta[]>();
-    const tries = new Map<number, () => { trie: TrieColumns }>();
+    const taken = new Set<number>();
     for (const r of rows) {
       this.st.setLevel.run(PLACING, r.id);
       let trie = tries.get(r.trie);
       if (!trie) {
-        // Kept until every series that places its rows has taken it.
         const kept = this.fresh.get(r.trie);
-        if (kept && --kept.rows === 0) this.fresh.delete(r.trie);
         trie = kept ? () => kept : once(() => ({ trie: this.decodeTrieRow(r, series) }));
         tries.set(r.trie, trie);
+      }
+      if (!taken.has(r.trie)) {
+        // Kept until every series that places its rows has taken it.
+        taken.add(r.trie);
+        const kept = this.fresh.get(r.trie);
+        if (kept && --kept.rows === 0) this.fresh.delete(r.trie);
       }
       const whole = trie;
       const b = bucketOf(r.t, 1);
@@ -489,7 +527,7 @@ export class Store implements ProfileStore {
       if (list) list.push(delta);
       else buckets.set(b, [delta]);
     }
-    this.propagate(series, 1, new Map([...buckets].map(([b, ds]) => [b, mergeDeltas(ds)])), 1);
+    this.propagate(series, 1, new Map([...buckets].map(([b, ds]) => [b, mergeDeltas(ds, sums)])), 1, sums);
   }
 
   /**
@@ -516,7 +554,7 @@ export class Store implements ProfileStore {
    * (their rows are gone or moved). A bucket that holds one profile has no
    * row; the profiles' levels follow.
    */
-  private propagate(series: number, level: number, deltas: Map<number, Delta>, sign: 1 | -1): void {
+  private propagate(series: number, level: number, deltas: Map<number, Delta>, sign: 1 | -1, sums?: TrieSums): void {
     // Profile row -> its new level.
     const levels = new Map<number, number>();
     if (sign > 0) for (const d of deltas.values()) for (const id of d.ids) levels.set(id, ALONE);
@@ -534,7 +572,7 @@ export class Store implements ProfileStore {
         if (list) list.push(d);
         else next.set(p, [d]);
       }
-      current = new Map([...next].map(([b, ds]) => [b, mergeDeltas(ds)]));
+      current = new Map([...next].map(([b, ds]) => [b, mergeDeltas(ds, sums)]));
     }
     for (const [id, l] of levels) this.st.setLevel.run(l, id);
   }
@@ -1221,14 +1259,60 @@ function toStackTrie(parts: TrieColumn[]): StackTrie {
   return t;
 }
 
-function mergeDeltas(ds: Delta[]): Delta {
+function mergeDeltas(ds: Delta[], sums?: TrieSums): Delta {
   if (ds.length === 1) return ds[0] as Delta;
   return {
     n: ds.reduce((a, d) => a + d.n, 0),
     total: ds.reduce((a, d) => a + d.total, 0),
     ids: ds.flatMap((d) => d.ids),
-    trie: once(() => ({ trie: toStackTrie(ds.map((d) => d.trie())), col: 0 })),
+    trie: once(() => {
+      const parts = ds.map((d) => d.trie());
+      return sums?.sum(parts) ?? { trie: toStackTrie(parts), col: 0 };
+    }),
   };
+}
+
+/**
+ * Sums of whole tries (every column), each made once for all the series that
+ * read one column of it: a profile's value columns are sibling series placed
+ * together, whose buckets take the same tries' sums at every level.
+ */
+class TrieSums {
+  private readonly ids = new WeakMap<TrieColumns, number>();
+  private readonly sums = new Map<string, StackTrie>();
+  private next = 0;
+
+  /** The sum of `parts`; undefined unless they are tries of several columns read at one column. */
+  sum(parts: TrieColumn[]): TrieColumn | undefined {
+    const { col, trie: first } = parts[0] as TrieColumn;
+    const k = first.nTypes;
+    if (k === 1) return undefined;
+    const keys: number[] = [];
+    let largest = 0;
+    for (const p of parts) {
+      if (p.col !== col || p.trie.nTypes !== k) return undefined;
+      keys.push(this.idOf(p.trie));
+      largest = Math.max(largest, p.trie.size);
+    }
+    const key = keys.sort((a, b) => a - b).join(',');
+    let sum = this.sums.get(key);
+    if (!sum) {
+      // Room for the largest part twice over: parts mostly share their stacks.
+      sum = new StackTrie(k, 2 * largest);
+      for (const p of parts) sum.mergeFrom(p.trie);
+      this.sums.set(key, sum);
+    }
+    return { trie: sum, col };
+  }
+
+  private idOf(trie: TrieColumns): number {
+    let id = this.ids.get(trie);
+    if (id === undefined) {
+      id = this.next++;
+      this.ids.set(trie, id);
+    }
+    return id;
+  }
 }
 
 function once<T>(f: () => T): () => T {
