@@ -391,25 +391,30 @@ class IngestQueue {
   }
 
   /** Starts placing (or widens the placement under way to) the series with at least `minRows` rows waiting. */
-  private place(minRows: number): void {
+  private place(minRows: number, after = 0): void {
     this.minRows = this.chunk ? Math.min(this.minRows, minRows) : minRows;
     if (this.chunk) return;
-    this.chunk = setTimeout(() => this.settle(), 0);
+    this.chunk = setTimeout(() => this.settle(), after);
     this.chunk.unref();
   }
 
-  /** One chunk; the next follows at once until none is left. */
+  /**
+   * One chunk; the next follows until none is left, after a pause as long as the
+   * chunk took (unless rows pile up): ingest keeps half the event loop meanwhile,
+   * where back-to-back chunks held it for a few hundred milliseconds every second.
+   */
   private settle(): void {
     this.chunk = undefined;
     let placed: number;
     let full = false;
+    let took = 0;
     try {
       // A busy series' rows in one chunk (each chunk rewrites the coarse buckets of its series).
       const asked = Math.max(this.chunkRows, this.minRows);
       const started = performance.now();
       placed = this.store.settle(asked, this.minRows);
       if (placed >= asked) {
-        const took = Math.max(1, performance.now() - started);
+        took = Math.max(1, performance.now() - started);
         this.chunkRows = Math.min(SETTLE_CHUNK_MAX, Math.max(SETTLE_CHUNK_MIN, Math.round((asked * SETTLE_MS) / took)));
         full = true;
       }
@@ -423,7 +428,7 @@ class IngestQueue {
     for (const w of this.store.placeWarnings.splice(0)) this.log?.(w);
     this.unplaced = Math.max(0, this.unplaced - placed);
     if (full) {
-      this.place(this.minRows);
+      this.place(this.minRows, this.unplaced >= SETTLE_MOST ? 0 : took);
       return;
     }
     // What is left: nothing (a drain), or series with fewer rows waiting than a busy one.
