@@ -14,6 +14,7 @@ import { foldedLines } from '../src/core/formats/folded.js';
 import { readPprofBytes } from '../src/core/formats/pprof/read.js';
 import { pprof } from '../src/core/formats/pprof.js';
 import type { Source } from '../src/core/io/source.js';
+import { ProfileBuilder } from '../src/core/model/builder.js';
 import type { Profile } from '../src/core/model/profile.js';
 import { corpus, pyro, ROOT, readBytes, readFile, requirePeer, tempDir } from './helpers.js';
 
@@ -242,6 +243,36 @@ describe('pprof reader', () => {
       '[["size","1024 bytes"]]': 8,
     });
     expect(p.sampleCount).toBe(5);
+  });
+
+  it('reads each profile exactly, whatever was read before it (a reader thread reads many in turn)', async () => {
+    /** A profile of `types` value types over `stacks` distinct stacks, some of them sampled twice. */
+    const make = (types: number, stacks: number, seed: number) => {
+      const b = new ProfileBuilder(
+        Array.from({ length: types }, (_, t) => ({ type: `t${t}`, unit: 'count' })),
+        'test',
+      );
+      const frames = Array.from({ length: 50 }, (_, i) => b.frame(`f${i}`));
+      const stack = new Int32Array(8);
+      for (let s = 0; s < stacks; s++) {
+        const x = s * 7919 + seed;
+        for (let d = 0; d < 8; d++) stack[d] = frames[Math.floor(x / 50 ** (d % 3)) % 50] as number;
+        b.addStack(
+          stack,
+          2 + (x % 7),
+          Array.from({ length: types }, (_, t) => 1 + ((x + t) % 5)),
+        );
+      }
+      return b.finish();
+    };
+    // A small one, one with another number of types, and one whose memo grows too large to be kept.
+    const sources = [make(2, 300, 1), make(3, 800, 2), make(4, 6000, 3)];
+    const bodies = await Promise.all(sources.map(async (p) => gunzipOrSelf(await pprof.write(p))));
+    for (const i of [0, 1, 0, 2, 1, 0, 2, 0]) {
+      const p = readPprofBytes(`p${i}.pb`, bodies[i] as Buffer);
+      const source = sources[i] as Profile;
+      for (let t = 0; t < source.nTypes; t++) expect(foldedLines(p, t), `profile ${i}`).toEqual(foldedLines(source, t));
+    }
   });
 
   it('reads the same profile whatever the chunk boundaries, and with the tables after the samples', async () => {

@@ -119,7 +119,7 @@ class PprofReader {
     this.buf = content ?? Buffer.allocUnsafeSlow(Math.max(64 * 1024, Math.min(sizeHint ?? 0, 2 ** 31 - 1)));
     this.filled = content?.length ?? 0;
     this.w = new WireReader(this.buf);
-    this.memo = new StackMemo(this.buf);
+    this.memo = StackMemo.take(this.buf);
   }
 
   push(chunk: Buffer): void {
@@ -138,11 +138,13 @@ class PprofReader {
   }
 
   finish(): Profile {
-    return this.guard(() => {
+    const profile = this.guard(() => {
       this.readFields(true);
       const r = this.resolve();
       return this.readStacks(r);
     });
+    this.memo.release();
+    return profile;
   }
 
   private guard<T>(f: () => T): T {
@@ -838,6 +840,29 @@ class StackMemo {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
+  /** A memo for reading `buf`: one a finished read released, or a new one. */
+  static take(buf: Buffer): StackMemo {
+    const memo = spareMemos.pop();
+    if (!memo) return new StackMemo(buf);
+    memo.rebind(buf);
+    return memo;
+  }
+
+  /**
+   * Cleared and kept for the next read (a server reads many small profiles in
+   * turn: their memos then neither start small nor grow again), unless it grew large.
+   */
+  release(): void {
+    if (this.mask + 1 > SPARE_SLOTS || spareMemos.length >= SPARE_MEMOS) return;
+    this.table.fill(0);
+    this.values.fill(0, 0, this.count * this.width);
+    this.count = 0;
+    this.keyed = 0;
+    this.lastSlot = -1;
+    this.rebind(EMPTY);
+    spareMemos.push(this);
+  }
+
   /** The input moved to a larger buffer. */
   rebind(buf: Buffer): void {
     this.buf = buf;
@@ -847,7 +872,9 @@ class StackMemo {
   /** Values per sample (set at the first sample). */
   setWidth(width: number): void {
     this.width = width;
-    this.values = new Float64Array((this.entries.length / STRIDE) * width);
+    const n = (this.entries.length / STRIDE) * width;
+    // A released memo's values are zero: kept when large enough.
+    if (this.values.length < n) this.values = new Float64Array(n);
   }
 
   /** The entry for this key, or -1 (then add() records it). */
@@ -948,6 +975,11 @@ class StackMemo {
 
 const STRIDE = 3;
 const SLOT = 6;
+/** Released memos kept for reuse, of at most SPARE_SLOTS slots (clearing a larger one costs more than it saves). */
+const spareMemos: StackMemo[] = [];
+const SPARE_MEMOS = 2;
+const SPARE_SLOTS = 1 << 13;
+const EMPTY = Buffer.alloc(0);
 
 /** Whether buf[a, a + len) and buf[b, b + len) hold the same bytes (four at a time). */
 function same(buf: Buffer, view: DataView, a: number, b: number, len: number): boolean {
