@@ -15,7 +15,7 @@
 // are stored exactly; a trie with any other value is stored as float64.
 // Subtrees whose values are all zero are left out.
 import { crc32 } from 'node:zlib';
-import type { StackTrie } from '../model/trie.js';
+import type { TrieColumns } from '../model/trie.js';
 import { CodecError, type DecodedTrie, decodeTrieBlob, FLOATS, INTEGERS, MAX_VARINT } from './trie-blob.js';
 
 export { CodecError, type DecodedTrie } from './trie-blob.js';
@@ -68,7 +68,7 @@ export function writeVarint(buf: Buffer, pos: number, v: number): number {
  * back; -1 for a node left out).
  */
 export function encodeTrie(
-  trie: StackTrie,
+  trie: TrieColumns,
   columns?: readonly number[],
   frameMap?: ArrayLike<number>,
   blobIndex?: Int32Array,

@@ -601,7 +601,10 @@ export class Store implements ProfileStore {
       ids = [...ids, ...few.map((r) => r.id)];
     }
     for (const id of ids) levels.set(id, Math.min(levels.get(id) ?? ALONE, level));
-    const blob = encodeTrie(toStackTrie(parts.map((p) => p())));
+    // One part (a new bucket's delta) is encoded at its column as it is, not copied into a trie first.
+    const sum =
+      parts.length === 1 ? (parts[0] as () => TrieColumn)() : { trie: toStackTrie(parts.map((p) => p())), col: 0 };
+    const blob = encodeTrie(sum.trie, [sum.col]);
     if (row) this.st.updateBucket.run(n, total, blob, row.id);
     else this.st.insertBucket.run(series, level, b, n, total, blob);
   }
