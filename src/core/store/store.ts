@@ -1254,11 +1254,15 @@ function inStoreFrames(trie: TrieColumns, frameMap: ArrayLike<number>): TrieColu
   return { size: trie.size, nTypes: trie.nTypes, parent: trie.parent, frame, self: trie.self };
 }
 
-/** The one-column trie of the parts merged. */
-function toStackTrie(parts: TrieColumn[]): StackTrie {
+/** The parts merged: their columns into a one-column trie, or (`whole`) every column of tries of as many. */
+function toStackTrie(parts: TrieColumn[], whole = false): StackTrie {
   // Room for the largest part twice over: parts mostly share their stacks.
-  const t = new StackTrie(1, 2 * parts.reduce((a, p) => Math.max(a, p.trie.size), 0));
-  for (const p of parts) t.mergeColumn(p.trie, p.col);
+  const room = 2 * parts.reduce((a, p) => Math.max(a, p.trie.size), 0);
+  const t = new StackTrie(whole ? (parts[0] as TrieColumn).trie.nTypes : 1, room);
+  for (const p of parts) {
+    if (whole) t.mergeFrom(p.trie);
+    else t.mergeColumn(p.trie, p.col);
+  }
   return t;
 }
 
@@ -1291,18 +1295,14 @@ class TrieSums {
     const k = first.nTypes;
     if (k === 1) return undefined;
     const keys: number[] = [];
-    let largest = 0;
     for (const p of parts) {
       if (p.col !== col || p.trie.nTypes !== k) return undefined;
       keys.push(this.idOf(p.trie));
-      largest = Math.max(largest, p.trie.size);
     }
     const key = keys.sort((a, b) => a - b).join(',');
     let sum = this.sums.get(key);
     if (!sum) {
-      // Room for the largest part twice over: parts mostly share their stacks.
-      sum = new StackTrie(k, 2 * largest);
-      for (const p of parts) sum.mergeFrom(p.trie);
+      sum = toStackTrie(parts, true);
       this.sums.set(key, sum);
     }
     return { trie: sum, col };
