@@ -14,3 +14,26 @@ export function growFloat64(a: Float64Array, min: number): Float64Array<ArrayBuf
   b.set(a);
   return b;
 }
+
+/**
+ * A list of numbers in a Float64Array, doubled as it grows: a reader's tables,
+ * which it clears and fills again for its next input rather than growing a new
+ * JavaScript array each time (a server reads many small inputs in turn).
+ */
+export class NumberList {
+  values = new Float64Array(64);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.values.length) this.values = growFloat64(this.values, this.length + 1);
+    this.values[this.length++] = v;
+  }
+
+  get(i: number): number {
+    return this.values[i] as number;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+}

@@ -13,7 +13,7 @@
 import { InputError } from '../../errors.js';
 import type { Source } from '../../io/source.js';
 import { ProfileBuilder } from '../../model/builder.js';
-import { growFloat64, growInt32 } from '../../model/growable.js';
+import { growFloat64, growInt32, NumberList } from '../../model/growable.js';
 import type { Profile, ValueType } from '../../model/profile.js';
 import type { SharedSymbols } from '../../model/shared-symbols.js';
 import { StackBatch } from '../../model/stack-batch.js';
@@ -60,7 +60,7 @@ class PprofReader {
   private limit = 0;
   /** How many of each top-level field were read (for error messages), by field number. */
   private readonly seen = new Int32Array(16);
-  private memo: StackMemo;
+  private readonly memo: StackMemo;
   private samples = 0;
   /** Bytes of the location ids of the distinct stacks: at least as many as there are ids. */
   private locBytes = 0;
@@ -75,7 +75,6 @@ class PprofReader {
 
   /** The profile's string table, and the id in it of each string of the pprof's. */
   private readonly table: StringTable;
-  private readonly stringIds: number[] = [];
   private readonly sampleTypes: number[] = [];
   private periodType: number[] | undefined;
   private period = 0;
@@ -83,20 +82,8 @@ class PprofReader {
   private durationNanos = 0;
   private defaultType = 0;
 
-  private readonly mapId: number[] = [];
-  private readonly mapFile: number[] = [];
-  private readonly fnId: number[] = [];
-  private readonly fnName: number[] = [];
-  private readonly fnSystemName: number[] = [];
-  private readonly fnFile: number[] = [];
-  private readonly locId: number[] = [];
-  private readonly locMapping: number[] = [];
-  private readonly locAddrLo: number[] = [];
-  private readonly locAddrHi: number[] = [];
-  /** Lines of location i: lineFn/lineNo[locLines[i] .. locLines[i + 1]). */
-  private readonly locLines: number[] = [0];
-  private readonly lineFn: number[] = [];
-  private readonly lineNo: number[] = [];
+  /** The tables as read, and the stack memo (kept for the next read once this one finishes). */
+  private readonly t: ReadTables;
   /** Location ids of the stack being read (with insertShared, the part it does not share with the one before). */
   private ids = new Int32Array(256);
   /** The frames of the stack being expanded, leaf first (insertBatch). */
@@ -119,7 +106,8 @@ class PprofReader {
     this.buf = content ?? Buffer.allocUnsafeSlow(Math.max(64 * 1024, Math.min(sizeHint ?? 0, 2 ** 31 - 1)));
     this.filled = content?.length ?? 0;
     this.w = new WireReader(this.buf);
-    this.memo = StackMemo.take(this.buf);
+    this.t = ReadTables.take(this.buf);
+    this.memo = this.t.memo;
   }
 
   push(chunk: Buffer): void {
@@ -143,7 +131,7 @@ class PprofReader {
       const r = this.resolve();
       return this.readStacks(r);
     });
-    this.memo.release();
+    this.t.release();
     return profile;
   }
 
@@ -220,7 +208,7 @@ class PprofReader {
         case F.stringTable: {
           this.at('string_table', index);
           const e = this.messageEnd(wt);
-          this.stringIds.push(
+          this.t.stringIds.push(
             this.symbols
               ? this.symbols.stringId(this.buf, w.pos, e, this.memo.view)
               : this.table.intern(this.buf.toString('utf8', w.pos, e)),
@@ -285,8 +273,8 @@ class PprofReader {
       else if (tag >>> 3 === 5) file = this.scalar(wt, end);
       else w.skip(wt, end);
     }
-    this.mapId.push(id);
-    this.mapFile.push(file);
+    this.t.mapId.push(id);
+    this.t.mapFile.push(file);
   }
 
   /** Function {id = 1, name = 2, system_name = 3, filename = 4}. */
@@ -306,10 +294,11 @@ class PprofReader {
       else if (field === 4) file = this.scalar(wt, end);
       else w.skip(wt, end);
     }
-    this.fnId.push(id);
-    this.fnName.push(name);
-    this.fnSystemName.push(system);
-    this.fnFile.push(file);
+    const t = this.t;
+    t.fnId.push(id);
+    t.fnName.push(name);
+    t.fnSystemName.push(system);
+    t.fnFile.push(file);
   }
 
   /** Location {id = 1, mapping_id = 2, address = 3, repeated Line line = 4 {function_id = 1, line = 2}}. */
@@ -340,15 +329,16 @@ class PprofReader {
           else if (t >>> 3 === 2) line = this.scalar(t & 7, lineEnd);
           else w.skip(t & 7, lineEnd);
         }
-        this.lineFn.push(fn);
-        this.lineNo.push(line);
+        this.t.lineFn.push(fn);
+        this.t.lineNo.push(line);
       } else w.skip(wt, end);
     }
-    this.locId.push(id);
-    this.locMapping.push(mapping);
-    this.locAddrLo.push(lo);
-    this.locAddrHi.push(hi);
-    this.locLines.push(this.lineFn.length);
+    const t = this.t;
+    t.locId.push(id);
+    t.locMapping.push(mapping);
+    t.locAddrLo.push(lo);
+    t.locAddrHi.push(hi);
+    t.locLines.push(t.lineFn.length);
   }
 
   /** A string of the table by index, checked. */
@@ -358,11 +348,11 @@ class PprofReader {
 
   /** The profile's string id of a string of the table by index, checked. */
   private strId(index: number, what: string): number {
-    const id = this.stringIds[index];
-    if (id === undefined || !Number.isInteger(index)) {
-      throw this.error(`${what} is string ${index}, but the string table has ${this.stringIds.length} strings`);
+    const ids = this.t.stringIds;
+    if (!(index < ids.length) || !Number.isInteger(index)) {
+      throw this.error(`${what} is string ${index}, but the string table has ${ids.length} strings`);
     }
-    return id;
+    return ids.get(index);
   }
 
   /** Builds the profile's value types and the frames of every location. */
@@ -397,70 +387,71 @@ class PprofReader {
 
     // Names, files and modules interned once per function and mapping, not per location.
     const strings = p.strings;
-    const modules = new Int32Array(this.mapId.length);
-    for (let i = 0; i < this.mapId.length; i++) {
+    const { mapId, mapFile, fnId, fnName, fnSystemName, fnFile, locId, locMapping, locLines, lineFn, lineNo } = this.t;
+    const modules = new Int32Array(mapId.length);
+    for (let i = 0; i < mapId.length; i++) {
       this.at('mapping', i);
-      const file = this.str(this.mapFile[i] as number, 'filename');
+      const file = this.str(mapFile.get(i), 'filename');
       modules[i] = strings.intern(file.slice(file.lastIndexOf('/') + 1));
     }
     const mappingIndex = new IdIndex(
-      this.mapId,
+      mapId,
       'mapping',
       (i) => this.at('mapping', i),
       (d) => this.error(d),
     );
     const fnIndex = new IdIndex(
-      this.fnId,
+      fnId,
       'function',
       (i) => this.at('function', i),
       (d) => this.error(d),
     );
-    const fnNames = new Int32Array(this.fnId.length);
-    const fnFiles = new Int32Array(this.fnId.length);
-    for (let i = 0; i < this.fnId.length; i++) {
+    const fnNames = new Int32Array(fnId.length);
+    const fnFiles = new Int32Array(fnId.length);
+    for (let i = 0; i < fnId.length; i++) {
       this.at('function', i);
       // The name, else the system name (id 0 is the empty string).
-      const name = this.strId(this.fnName[i] as number, 'name');
-      fnNames[i] = name || this.strId(this.fnSystemName[i] as number, 'system_name');
-      fnFiles[i] = this.strId(this.fnFile[i] as number, 'filename');
+      const name = this.strId(fnName.get(i), 'name');
+      fnNames[i] = name || this.strId(fnSystemName.get(i), 'system_name');
+      fnFiles[i] = this.strId(fnFile.get(i), 'filename');
     }
 
     // Location i expands to frames[start[i] .. start[i + 1]), leaf first:
     // the first Line is the innermost inlined function, the last the caller.
-    const nLoc = this.locId.length;
+    const nLoc = locId.length;
     // At most a frame per Line, or per location without one.
-    p.frames.reserve(p.frames.size + this.lineFn.length + nLoc);
+    p.frames.reserve(p.frames.size + lineFn.length + nLoc);
     const start = new Int32Array(nLoc + 1);
-    let frames = new Int32Array(Math.max(16, this.lineFn.length + nLoc));
+    let frames = new Int32Array(Math.max(16, lineFn.length + nLoc));
     let n = 0;
     for (let i = 0; i < nLoc; i++) {
       this.at('location', i);
       start[i] = n;
-      const mid = this.locMapping[i] as number;
+      const mid = locMapping.get(i);
       let module = 0;
       if (mid !== 0) {
         const m = mappingIndex.get(mid);
-        if (m < 0) throw this.fail(`location id ${this.locId[i]} refers to mapping ${mid}, which does not exist`);
+        if (m < 0) throw this.fail(`location id ${locId.get(i)} refers to mapping ${mid}, which does not exist`);
         module = modules[m] as number;
       }
-      const l0 = this.locLines[i] as number;
-      const l1 = this.locLines[i + 1] as number;
+      const l0 = locLines.get(i);
+      const l1 = locLines.get(i + 1);
       if (n + Math.max(1, l1 - l0) > frames.length) frames = growInt32(frames, n + l1 - l0 + 1);
       if (l0 === l1) {
-        const addr = hex64(this.locAddrLo[i] as number, this.locAddrHi[i] as number);
+        const addr = hex64(this.t.locAddrLo.get(i), this.t.locAddrHi.get(i));
         frames[n++] = p.frames.intern(strings.intern(`0x${addr}`), 0, 0, module);
         continue;
       }
       for (let l = l0; l < l1; l++) {
-        const fid = this.lineFn[l] as number;
+        const fid = lineFn.get(l);
         const f = fnIndex.get(fid);
-        if (f < 0) throw this.fail(`location id ${this.locId[i]} refers to function ${fid}, which does not exist`);
-        frames[n++] = p.frames.intern(fnNames[f] as number, fnFiles[f] as number, this.lineNo[l] as number, module);
+        if (f < 0) throw this.fail(`location id ${locId.get(i)} refers to function ${fid}, which does not exist`);
+        frames[n++] = p.frames.intern(fnNames[f] as number, fnFiles[f] as number, lineNo.get(l), module);
       }
     }
     start[nLoc] = n;
     const locIndex = new IdIndex(
-      this.locId,
+      locId,
       'location',
       (i) => this.at('location', i),
       (d) => this.error(d),
@@ -786,19 +777,25 @@ class IdIndex {
   private direct: Int32Array | undefined;
   private map: Map<number, number> | undefined;
 
-  constructor(ids: number[], what: string, at: (i: number) => void, error: (d: string) => Error) {
+  constructor(ids: NumberList, what: string, at: (i: number) => void, error: (d: string) => Error) {
+    const n = ids.length;
     let max = 0;
-    for (const id of ids) if (id > max) max = id;
-    const dense = max <= 4 * ids.length + 1024 && ids.every((id) => Number.isInteger(id) && id >= 0);
-    if (dense) this.direct = new Int32Array(max + 1).fill(-1);
+    let whole = true;
+    for (let i = 0; i < n; i++) {
+      const id = ids.get(i);
+      if (id > max) max = id;
+      if (!(Number.isInteger(id) && id >= 0)) whole = false;
+    }
+    if (whole && max <= 4 * n + 1024) this.direct = new Int32Array(max + 1).fill(-1);
     else this.map = new Map();
-    ids.forEach((id, i) => {
+    for (let i = 0; i < n; i++) {
+      const id = ids.get(i);
       at(i);
       if (id === 0) throw error(`${what} id is 0, which is reserved`);
       if (this.get(id) >= 0) throw error(`${what} id ${id} is used twice`);
       if (this.direct) this.direct[id] = i;
       else this.map?.set(id, i);
-    });
+    }
   }
 
   /** The index of the message with this id, or -1. */
@@ -806,6 +803,69 @@ class IdIndex {
     const d = this.direct;
     if (d) return id > 0 && id < d.length ? (d[id] as number) : -1;
     return this.map?.get(id) ?? -1;
+  }
+}
+
+/**
+ * What a read fills as it goes: the pprof's tables as read (string ids,
+ * mappings, functions, locations and their lines, by index) and its stack
+ * memo. A finished read clears them and keeps them for the next one: a server
+ * reads many small profiles in turn, whose tables then neither start small
+ * nor grow again (as JavaScript arrays did, for most of a read's garbage).
+ */
+class ReadTables {
+  readonly stringIds = new NumberList();
+  readonly mapId = new NumberList();
+  readonly mapFile = new NumberList();
+  readonly fnId = new NumberList();
+  readonly fnName = new NumberList();
+  readonly fnSystemName = new NumberList();
+  readonly fnFile = new NumberList();
+  readonly locId = new NumberList();
+  readonly locMapping = new NumberList();
+  readonly locAddrLo = new NumberList();
+  readonly locAddrHi = new NumberList();
+  /** Lines of location i: lineFn/lineNo[locLines[i] .. locLines[i + 1]). */
+  readonly locLines = new NumberList();
+  readonly lineFn = new NumberList();
+  readonly lineNo = new NumberList();
+  private readonly lists = [
+    this.stringIds,
+    this.mapId,
+    this.mapFile,
+    this.fnId,
+    this.fnName,
+    this.fnSystemName,
+    this.fnFile,
+    this.locId,
+    this.locMapping,
+    this.locAddrLo,
+    this.locAddrHi,
+    this.locLines,
+    this.lineFn,
+    this.lineNo,
+  ];
+
+  private constructor(readonly memo: StackMemo) {
+    this.locLines.push(0);
+  }
+
+  /** Tables for reading `buf`: those a finished read released, or new ones. */
+  static take(buf: Buffer): ReadTables {
+    const t = spareTables.pop();
+    if (!t) return new ReadTables(new StackMemo(buf));
+    t.memo.rebind(buf);
+    return t;
+  }
+
+  /** Cleared and kept for the next read, unless they grew large. */
+  release(): void {
+    if (this.memo.large || spareTables.length >= SPARE_TABLES) return;
+    if (this.lists.some((l) => l.length > SPARE_ITEMS)) return;
+    this.memo.clear();
+    for (const l of this.lists) l.clear();
+    this.locLines.push(0);
+    spareTables.push(this);
   }
 }
 
@@ -840,27 +900,19 @@ class StackMemo {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
-  /** A memo for reading `buf`: one a finished read released, or a new one. */
-  static take(buf: Buffer): StackMemo {
-    const memo = spareMemos.pop();
-    if (!memo) return new StackMemo(buf);
-    memo.rebind(buf);
-    return memo;
+  /** Whether it grew past SPARE_SLOTS (clearing it for another read would cost more than a new one). */
+  get large(): boolean {
+    return this.mask + 1 > SPARE_SLOTS;
   }
 
-  /**
-   * Cleared and kept for the next read (a server reads many small profiles in
-   * turn: their memos then neither start small nor grow again), unless it grew large.
-   */
-  release(): void {
-    if (this.mask + 1 > SPARE_SLOTS || spareMemos.length >= SPARE_MEMOS) return;
+  /** Empty again, for another read. */
+  clear(): void {
     this.table.fill(0);
     this.values.fill(0, 0, this.count * this.width);
     this.count = 0;
     this.keyed = 0;
     this.lastSlot = -1;
     this.rebind(EMPTY);
-    spareMemos.push(this);
   }
 
   /** The input moved to a larger buffer. */
@@ -975,10 +1027,11 @@ class StackMemo {
 
 const STRIDE = 3;
 const SLOT = 6;
-/** Released memos kept for reuse, of at most SPARE_SLOTS slots (clearing a larger one costs more than it saves). */
-const spareMemos: StackMemo[] = [];
-const SPARE_MEMOS = 2;
+/** Released tables kept for reuse: at most SPARE_TABLES, with memos of at most SPARE_SLOTS slots and lists of SPARE_ITEMS. */
+const spareTables: ReadTables[] = [];
+const SPARE_TABLES = 2;
 const SPARE_SLOTS = 1 << 13;
+const SPARE_ITEMS = 1 << 16;
 const EMPTY = Buffer.alloc(0);
 
 /** Whether buf[a, a + len) and buf[b, b + len) hold the same bytes (four at a time). */
