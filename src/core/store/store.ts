@@ -115,6 +115,12 @@ interface TrieColumn {
 }
 
 /** What a level's bucket gains or loses: n profiles, their total, their merged trie. */
+/** A bucket as addToBucket() left it: how many profiles it holds, and its blob. */
+interface Written {
+  count: number;
+  blob: Buffer;
+}
+
 interface Delta {
   n: number;
   total: number;
@@ -559,10 +565,17 @@ export class Store implements ProfileStore {
     const levels = new Map<number, number>();
     if (sign > 0) for (const d of deltas.values()) for (const id of d.ids) levels.set(id, ALONE);
     let current = deltas;
+    // What a bucket written at the level before holds now, by the bucket of this level it is in.
+    let written = new Map<number, Written>();
     for (let k = level; k <= LEVELS; k++) {
+      const wrote = new Map<number, Written>();
       for (const [b, d] of current) {
-        if (sign > 0) this.addToBucket(series, k, b, d, levels);
-        else this.takeFromBucket(series, k, b, d, levels);
+        if (sign < 0) {
+          this.takeFromBucket(series, k, b, d, levels);
+          continue;
+        }
+        const w = this.addToBucket(series, k, b, d, levels, written.get(b));
+        if (w) wrote.set(Math.floor(b / 10), w);
       }
       if (k === LEVELS) break;
       const next = new Map<number, Delta[]>();
@@ -572,12 +585,28 @@ export class Store implements ProfileStore {
         if (list) list.push(d);
         else next.set(p, [d]);
       }
+      written = wrote;
       current = new Map([...next].map(([b, ds]) => [b, mergeDeltas(ds, sums)]));
     }
     for (const [id, l] of levels) this.st.setLevel.run(l, id);
   }
 
-  private addToBucket(series: number, level: number, b: number, d: Delta, levels: Map<number, number>): void {
+  /**
+   * Adds a delta to a bucket; returns what the bucket then holds, when it has a
+   * row. `finer`: what a finer bucket within it holds now; when as many
+   * profiles as this one, they are the same profiles (the finer bucket's are
+   * among them), and its blob is this one's, merged and encoded once: a series
+   * younger than a coarse bucket (a new pod, a new service) has its coarse
+   * levels equal to a finer one.
+   */
+  private addToBucket(
+    series: number,
+    level: number,
+    b: number,
+    d: Delta,
+    levels: Map<number, number>,
+    finer?: Written,
+  ): Written | undefined {
     const row = this.st.bucket.get(series, level, b);
     const parts = [d.trie];
     let n = d.n;
@@ -592,7 +621,7 @@ export class Store implements ProfileStore {
       // (pending ones aside, which no bucket holds until they are placed).
       const size = bucketMs(level);
       const few = this.rawInRange(level, series, b * size, (b + 1) * size).filter((r) => r.level !== PENDING);
-      if (few.length + d.n < MIN_BUCKET && d.ids.length === d.n) return;
+      if (few.length + d.n < MIN_BUCKET && d.ids.length === d.n) return undefined;
       for (const r of few) {
         parts.push(() => this.decodeColumn(r, series));
         n++;
@@ -601,12 +630,16 @@ export class Store implements ProfileStore {
       ids = [...ids, ...few.map((r) => r.id)];
     }
     for (const id of ids) levels.set(id, Math.min(levels.get(id) ?? ALONE, level));
-    // One part (a new bucket's delta) is encoded at its column as it is, not copied into a trie first.
-    const sum =
-      parts.length === 1 ? (parts[0] as () => TrieColumn)() : { trie: toStackTrie(parts.map((p) => p())), col: 0 };
-    const blob = encodeTrie(sum.trie, [sum.col]);
+    let blob = finer?.count === n ? finer.blob : undefined;
+    if (!blob) {
+      // One part (a new bucket's delta) is encoded at its column as it is, not copied into a trie first.
+      const sum =
+        parts.length === 1 ? (parts[0] as () => TrieColumn)() : { trie: toStackTrie(parts.map((p) => p())), col: 0 };
+      blob = encodeTrie(sum.trie, [sum.col]);
+    }
     if (row) this.st.updateBucket.run(n, total, blob, row.id);
     else this.st.insertBucket.run(series, level, b, n, total, blob);
+    return { count: n, blob };
   }
 
   private takeFromBucket(series: number, level: number, b: number, d: Delta, levels: Map<number, number>): void {
