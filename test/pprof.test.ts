@@ -358,6 +358,46 @@ describe('pprof reader', () => {
     },
   );
 
+  it('sums samples of the same stack wherever they come: after many distinct ones too (the memo stops looking then)', () => {
+    // Functions 1..20, a location per function; stack i is three of them, by the digits of i in base 20.
+    const functions = Array.from({ length: 20 }, (_, f) => ({ id: f + 1, name: `f${f + 1}` }));
+    const location = functions.map((f) => ({ id: f.id, line: [{ functionId: f.id }] }));
+    const stackOf = (i: number) => [1 + (i % 20), 1 + (Math.floor(i / 20) % 20), 1 + (Math.floor(i / 400) % 20)];
+    /** A profile of these samples (stack number, value), and the folded lines its stacks sum to. */
+    const profile = (samples: [number, number][]) => {
+      const sums = new Map<string, number>();
+      for (const [i, v] of samples) {
+        const key = stackOf(i)
+          .reverse()
+          .map((id) => `f${id}`)
+          .join(';');
+        sums.set(key, (sums.get(key) ?? 0) + v);
+      }
+      const bytes = synth({
+        types: [['samples', 'count']],
+        functions,
+        location,
+        sample: samples.map(([i, v]) => ({ locationId: stackOf(i), value: [v] })),
+      });
+      return { bytes, want: [...sums].map(([k, v]) => `${k} ${v}`).sort() };
+    };
+    // 600 distinct stacks, then each again with another value: the first ones are all distinct.
+    const late = Array.from({ length: 1200 }, (_, i): [number, number] => [i % 600, 1 + (i % 7)]);
+    // Repeats from the start: grouped as they come.
+    const early = Array.from({ length: 1200 }, (_, i): [number, number] => [(i * 37) % 150, 1 + (i % 5)]);
+    for (const [name, samples] of [
+      ['late', late],
+      ['early', early],
+    ] as const) {
+      const { bytes, want } = profile(samples);
+      for (let round = 0; round < 2; round++) {
+        const p = readPprofBytes(`${name}.pb`, bytes);
+        expect(foldedLines(p, 0).sort(), `${name}, read ${round + 1}`).toEqual(want);
+        expect(p.sampleCount).toBe(samples.length);
+      }
+    }
+  });
+
   it('reads unpacked location ids and values (Go writes stacks of 1-2 locations so) and negative values', async () => {
     const packed = synth({
       types: [['samples', 'count']],

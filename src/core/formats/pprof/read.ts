@@ -6,10 +6,11 @@
 // thread meanwhile): each complete top-level field is handled at once. Tables
 // (strings, functions, mappings, locations, sample types) are kept as read;
 // samples are grouped by their bytes (the same location ids and labels, byte
-// for byte, are the same stack) and their values summed. Writers may put the
-// tables after the samples, so the stacks are expanded into frames at the end,
-// once per distinct stack: a few (a server's push) one by one, each from where
-// it parts from the one before; many in one sorted batch.
+// for byte, are the same stack) and their values summed, unless the first
+// ones are all distinct (most writers write a sample per stack). Writers may
+// put the tables after the samples, so the stacks are expanded into frames at
+// the end, once per distinct stack: a few (a server's push) one by one, each
+// from where it parts from the one before; many in one sorted batch.
 import { InputError } from '../../errors.js';
 import type { Source } from '../../io/source.js';
 import { ProfileBuilder } from '../../model/builder.js';
@@ -511,9 +512,10 @@ class PprofReader {
     if (locStart < 0) locStart = locEnd = sEnd;
     if (labStart < 0) labStart = labEnd = sEnd;
     const memo = this.memo;
-    let entry = contiguous ? memo.find(locStart, locEnd, labStart, labEnd) : -1;
+    const keyed = contiguous && memo.looking;
+    let entry = keyed ? memo.find(locStart, locEnd, labStart, labEnd) : -1;
     if (entry < 0) {
-      entry = memo.add(sStart, sEnd, index, contiguous);
+      entry = memo.add(sStart, sEnd, index, keyed);
       this.locBytes += locEnd - locStart;
     }
     memo.addValues(entry, values);
@@ -892,6 +894,13 @@ class StackMemo {
   private lastSlot = -1;
   /** Entries in the table (the findable ones). */
   private keyed = 0;
+  /**
+   * Whether samples are looked up by their bytes: not once the first LOOK_FIRST
+   * were all distinct stacks. Most writers (Go's runtime/pprof, pprof-nodejs,
+   * pyro) write a sample per distinct stack, whose hashing would find nothing.
+   */
+  looking = true;
+  private repeats = 0;
   private readonly key = new Int32Array(5);
   /** A view of buf's memory (word reads). */
   view: DataView;
@@ -911,6 +920,8 @@ class StackMemo {
     this.values.fill(0, 0, this.count * this.width);
     this.count = 0;
     this.keyed = 0;
+    this.looking = true;
+    this.repeats = 0;
     this.lastSlot = -1;
     this.rebind(EMPTY);
   }
@@ -953,6 +964,7 @@ class StackMemo {
         same(buf, view, table[o + 2] as number, ls, ll) &&
         same(buf, view, table[o + 4] as number, bs, bl)
       ) {
+        this.repeats++;
         return (table[o + 1] as number) - 1;
       }
       slot = (slot + 1) & mask;
@@ -984,6 +996,7 @@ class StackMemo {
     this.table[t + 1] = e + 1;
     for (let i = 1; i < 5; i++) this.table[t + 1 + i] = key[i] as number;
     if (++this.keyed * 2 > this.mask + 1) this.rehash();
+    if (this.keyed === LOOK_FIRST && this.repeats === 0) this.looking = false;
     return e;
   }
 
@@ -1027,6 +1040,8 @@ class StackMemo {
 
 const STRIDE = 3;
 const SLOT = 6;
+/** Samples looked up before a memo stops looking when none was a repeat. */
+const LOOK_FIRST = 64;
 /** Released tables kept for reuse: at most SPARE_TABLES, with memos of at most SPARE_SLOTS slots and lists of SPARE_ITEMS. */
 const spareTables: ReadTables[] = [];
 const SPARE_TABLES = 2;
