@@ -114,13 +114,13 @@ interface TrieColumn {
   col: number;
 }
 
-/** What a level's bucket gains or loses: n profiles, their total, their merged trie. */
 /** A bucket as addToBucket() left it: how many profiles it holds, and its blob. */
 interface Written {
   count: number;
   blob: Buffer;
 }
 
+/** What a level's bucket gains or loses: n profiles, their total, their merged trie. */
 interface Delta {
   n: number;
   total: number;
