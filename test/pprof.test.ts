@@ -359,10 +359,10 @@ describe('pprof reader', () => {
   );
 
   it('sums samples of the same stack wherever they come: after many distinct ones too (the memo stops looking then)', () => {
-    // Functions 1..20, a location per function; stack i is three of them, by the digits of i in base 20.
+    // Functions 1..20, a location per function; stack i is four of them, by the digits of i in base 20.
     const functions = Array.from({ length: 20 }, (_, f) => ({ id: f + 1, name: `f${f + 1}` }));
     const location = functions.map((f) => ({ id: f.id, line: [{ functionId: f.id }] }));
-    const stackOf = (i: number) => [1 + (i % 20), 1 + (Math.floor(i / 20) % 20), 1 + (Math.floor(i / 400) % 20)];
+    const stackOf = (i: number) => [0, 1, 2, 3].map((d) => 1 + (Math.floor(i / 20 ** d) % 20));
     /** A profile of these samples (stack number, value), and the folded lines its stacks sum to. */
     const profile = (samples: [number, number][]) => {
       const sums = new Map<string, number>();
@@ -385,9 +385,12 @@ describe('pprof reader', () => {
     const late = Array.from({ length: 1200 }, (_, i): [number, number] => [i % 600, 1 + (i % 7)]);
     // Repeats from the start: grouped as they come.
     const early = Array.from({ length: 1200 }, (_, i): [number, number] => [(i * 37) % 150, 1 + (i % 5)]);
+    // As `late`, with more stacks than are inserted one by one (they go in one sorted batch).
+    const batch = Array.from({ length: 40_000 }, (_, i): [number, number] => [(i * 7) % 20_000, 1 + (i % 3)]);
     for (const [name, samples] of [
       ['late', late],
       ['early', early],
+      ['batch', batch],
     ] as const) {
       const { bytes, want } = profile(samples);
       for (let round = 0; round < 2; round++) {
@@ -494,6 +497,11 @@ describe('pprof bad input', () => {
     const fn = Buffer.from([0x2a, 0x05, 0x08, 0x01, 0x10, 0xe7, 0x07]);
     await expect(readBytes('s.pb', Buffer.concat([bad, fn]))).rejects.toThrow(
       /^s\.pb: function 0: name is string 999, but the string table has \d+ strings$/,
+    );
+    // And string -1 (int64 varints of negative numbers take 10 bytes).
+    const negative = Buffer.from([0x2a, 0x0d, 0x08, 0x01, 0x10, ...Array(9).fill(0xff), 0x01]);
+    await expect(readBytes('n.pb', Buffer.concat([bad, negative]))).rejects.toThrow(
+      /^n\.pb: function 0: name is string -1, but the string table has \d+ strings$/,
     );
   });
 

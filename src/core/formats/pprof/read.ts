@@ -6,8 +6,9 @@
 // thread meanwhile): each complete top-level field is handled at once. Tables
 // (strings, functions, mappings, locations, sample types) are kept as read;
 // samples are grouped by their bytes (the same location ids and labels, byte
-// for byte, are the same stack) and their values summed, unless the first
-// ones are all distinct (most writers write a sample per stack). Writers may
+// for byte, are the same stack) and their values summed (once the first ones
+// are all distinct, as most writers write them, only some are looked up,
+// until one is a repeat; the others are summed in the trie). Writers may
 // put the tables after the samples, so the stacks are expanded into frames at
 // the end, once per distinct stack: a few (a server's push) one by one, each
 // from where it parts from the one before; many in one sorted batch.
@@ -63,7 +64,7 @@ class PprofReader {
   private readonly seen = new Int32Array(16);
   private readonly memo: StackMemo;
   private samples = 0;
-  /** Bytes of the location ids of the distinct stacks: at least as many as there are ids. */
+  /** Bytes of the location ids of the memo's entries: at least as many as there are ids. */
   private locBytes = 0;
   /** Values per sample (of the first), and the first sample with another number of values. */
   private valuesPerSample = -1;
@@ -350,7 +351,7 @@ class PprofReader {
   /** The profile's string id of a string of the table by index, checked. */
   private strId(index: number, what: string): number {
     const ids = this.t.stringIds;
-    if (!(index < ids.length) || !Number.isInteger(index)) {
+    if (!(index >= 0 && index < ids.length) || !Number.isInteger(index)) {
       throw this.error(`${what} is string ${index}, but the string table has ${ids.length} strings`);
     }
     return ids.get(index);
@@ -512,7 +513,7 @@ class PprofReader {
     if (locStart < 0) locStart = locEnd = sEnd;
     if (labStart < 0) labStart = labEnd = sEnd;
     const memo = this.memo;
-    const keyed = contiguous && memo.looking;
+    const keyed = contiguous && memo.looks();
     let entry = keyed ? memo.find(locStart, locEnd, labStart, labEnd) : -1;
     if (entry < 0) {
       entry = memo.add(sStart, sEnd, index, keyed);
@@ -872,9 +873,10 @@ class ReadTables {
 }
 
 /**
- * The distinct stacks of a profile, found by the bytes of a sample's
- * location-id and label fields (ranges of the input buffer, never copied),
- * with their summed values. Samples only add into their entry; the stacks are
+ * The stacks of a profile, found by the bytes of a sample's location-id and
+ * label fields (ranges of the input buffer, never copied), with their summed
+ * values: an entry per distinct stack, but for the samples it did not look
+ * up (see `looks`). Samples only add into their entry; the stacks are
  * expanded at the end, once per entry (readStacks).
  */
 class StackMemo {
@@ -895,12 +897,16 @@ class StackMemo {
   /** Entries in the table (the findable ones). */
   private keyed = 0;
   /**
-   * Whether samples are looked up by their bytes: not once the first LOOK_FIRST
-   * were all distinct stacks. Most writers (Go's runtime/pprof, pprof-nodejs,
-   * pyro) write a sample per distinct stack, whose hashing would find nothing.
+   * Whether every sample is looked up by its bytes: not once the first
+   * LOOK_FIRST were all distinct stacks. Most writers (Go's runtime/pprof,
+   * pprof-nodejs, pyro) write a sample per distinct stack, whose hashing
+   * would find nothing. Every PROBE_EVERY-th sample still is, and a repeat
+   * found brings the lookups back (a writer of a sample per event, whose
+   * first samples happened to differ).
    */
-  looking = true;
+  private looking = true;
   private repeats = 0;
+  private unlooked = 0;
   private readonly key = new Int32Array(5);
   /** A view of buf's memory (word reads). */
   view: DataView;
@@ -909,9 +915,9 @@ class StackMemo {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
-  /** Whether it grew past SPARE_SLOTS (clearing it for another read would cost more than a new one). */
+  /** Whether it grew past SPARE_SLOTS slots or entries (too large to keep for another read). */
   get large(): boolean {
-    return this.mask + 1 > SPARE_SLOTS;
+    return this.mask + 1 > SPARE_SLOTS || this.entries.length > STRIDE * SPARE_SLOTS;
   }
 
   /** Empty again, for another read. */
@@ -922,6 +928,7 @@ class StackMemo {
     this.keyed = 0;
     this.looking = true;
     this.repeats = 0;
+    this.unlooked = 0;
     this.lastSlot = -1;
     this.rebind(EMPTY);
   }
@@ -938,6 +945,11 @@ class StackMemo {
     const n = (this.entries.length / STRIDE) * width;
     // A released memo's values are zero: kept when large enough.
     if (this.values.length < n) this.values = new Float64Array(n);
+  }
+
+  /** Whether to look up the next sample (find(), then add() it findable when missed). */
+  looks(): boolean {
+    return this.looking || ++this.unlooked % PROBE_EVERY === 0;
   }
 
   /** The entry for this key, or -1 (then add() records it). */
@@ -965,6 +977,7 @@ class StackMemo {
         same(buf, view, table[o + 4] as number, bs, bl)
       ) {
         this.repeats++;
+        this.looking = true;
         return (table[o + 1] as number) - 1;
       }
       slot = (slot + 1) & mask;
@@ -975,8 +988,8 @@ class StackMemo {
 
   /**
    * A new entry for the sample in buf[sStart, sEnd); `findable`: under the key
-   * of the last find() that missed (else the sample's fields were not contiguous
-   * and the entry is its own).
+   * of the last find() that missed (else the sample was not looked up, or its
+   * fields were not contiguous, and the entry is its own).
    */
   add(sStart: number, sEnd: number, index: number, findable: boolean): number {
     const e = this.count++;
@@ -1040,8 +1053,9 @@ class StackMemo {
 
 const STRIDE = 3;
 const SLOT = 6;
-/** Samples looked up before a memo stops looking when none was a repeat. */
+/** Samples looked up before a memo stops looking when none was a repeat; then one in PROBE_EVERY is. */
 const LOOK_FIRST = 64;
+const PROBE_EVERY = 16;
 /** Released tables kept for reuse: at most SPARE_TABLES, with memos of at most SPARE_SLOTS slots and lists of SPARE_ITEMS. */
 const spareTables: ReadTables[] = [];
 const SPARE_TABLES = 2;
