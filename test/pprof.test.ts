@@ -401,6 +401,26 @@ describe('pprof reader', () => {
     }
   });
 
+  it('keeps location ids of 2^31 and more apart from small ones (ids are uint64)', () => {
+    const big = 2n ** 32n + 1n;
+    const bytes = synth({
+      types: [['samples', 'count']],
+      functions: [
+        { id: 1, name: 'one' },
+        { id: 2, name: 'big' },
+      ],
+      location: [
+        { id: 1, line: [{ functionId: 1 }] },
+        { id: big, line: [{ functionId: 2 }] },
+      ],
+      sample: [
+        { locationId: [big], value: [5] },
+        { locationId: [1, big], value: [2] },
+      ],
+    });
+    expect(foldedLines(readPprofBytes('big.pb', bytes), 0).sort()).toEqual(['big 5', 'big;one 2']);
+  });
+
   it('reads unpacked location ids and values (Go writes stacks of 1-2 locations so) and negative values', async () => {
     const packed = synth({
       types: [['samples', 'count']],

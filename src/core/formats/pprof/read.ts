@@ -87,7 +87,7 @@ class PprofReader {
   /** The tables as read, and the stack memo (kept for the next read once this one finishes). */
   private readonly t: ReadTables;
   /** Location ids of the stack being read (with insertShared, the part it does not share with the one before). */
-  private ids = new Int32Array(256);
+  private ids = new Float64Array(256);
   /** The frames of the stack being expanded, leaf first (insertBatch). */
   private stack = new Int32Array(256);
   /** Where each of `ids` starts in the input (insertShared). */
@@ -591,7 +591,7 @@ class PprofReader {
       const end = packed ? w.lengthEnd(sEnd) : sEnd;
       while (w.pos < end) {
         if (n === ids.length) {
-          ids = this.ids = growInt32(ids, n + 1);
+          ids = this.ids = growFloat64(ids, n + 1);
           this.idAt = growInt32(this.idAt, n + 1);
         }
         ids[n++] = packed ? w.varint(end) : this.scalar(t & 7, sEnd);
@@ -693,7 +693,7 @@ class PprofReader {
         w.pos = idsStart;
         while (w.pos < i) {
           if (n === ids.length) {
-            ids = this.ids = growInt32(ids, n + 1);
+            ids = this.ids = growFloat64(ids, n + 1);
             at = this.idAt = growInt32(at, n + 1);
           }
           at[n] = w.pos;
