@@ -19,6 +19,7 @@ import { SampleTimes } from '../model/times.js';
 import { StackTrie, type TrieColumns } from '../model/trie.js';
 import type { Selector } from '../query/selector.js';
 import { CodecError, decodeTrie, encodeTrie } from './codec.js';
+import { FreshTries } from './fresh-tries.js';
 import { bucketMs, bucketOf, KEPT_LEVEL, LEVELS, planRange } from './levels.js';
 import { APP_LABEL, matchSeries } from './match.js';
 import { Symbols } from './symbols.js';
@@ -155,8 +156,6 @@ const PENDING = LEVELS + 2;
 const PLACING = 0;
 /** The most pending profiles placed in one transaction. */
 const SETTLE_BATCH = 2000;
-/** The most tries of deferred profiles kept in memory for settle() (beyond, it reads them back). */
-const FRESH_MAX = 1024;
 /** The most value columns of a profile whose sibling rows settle() places together (more are placed on their own). */
 const MAX_SIBLINGS = 16;
 
@@ -179,7 +178,7 @@ export class Store implements ProfileStore {
    * settle() need not read them back.
    * Valid while no other process writes (their deletes may hand a row id out again).
    */
-  private readonly fresh = new Map<number, { trie: TrieColumns; rows: number }>();
+  private readonly fresh = new FreshTries();
   /** Series whose pending profiles cannot be placed (a damaged bucket): they stay pending, read raw. */
   private readonly unplaceable = new Set<number>();
   private dataVersion = -1;
@@ -407,8 +406,8 @@ export class Store implements ProfileStore {
             if (!this.unplaceable.has(series.id)) placed.add(series.id);
             result.series.push({ id: series.id, name: series.name, labels: { ...labels }, from: t, until, total });
           });
-          if (defer && placed.size > 0 && this.fresh.size < FRESH_MAX)
-            this.fresh.set(trieId, { trie: inStoreFrames(trie, frameMap), rows: placed.size });
+          if (defer && placed.size > 0)
+            this.fresh.add(trieId, placed.size, trie.size, trie.nTypes, () => inStoreFrames(trie, frameMap));
         });
         return result;
       });
@@ -517,14 +516,13 @@ export class Store implements ProfileStore {
       let trie = tries.get(r.trie);
       if (!trie) {
         const kept = this.fresh.get(r.trie);
-        trie = kept ? () => kept : once(() => ({ trie: this.decodeTrieRow(r, series) }));
+        trie = kept ? () => ({ trie: kept }) : once(() => ({ trie: this.decodeTrieRow(r, series) }));
         tries.set(r.trie, trie);
       }
       if (!taken.has(r.trie)) {
         // Kept until every series that places its rows has taken it.
         taken.add(r.trie);
-        const kept = this.fresh.get(r.trie);
-        if (kept && --kept.rows === 0) this.fresh.delete(r.trie);
+        this.fresh.taken(r.trie);
       }
       const whole = trie;
       const b = bucketOf(r.t, 1);
