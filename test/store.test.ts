@@ -552,6 +552,40 @@ describe('store: deferred placement (pyro server)', () => {
     store.close();
   });
 
+  it('settle takes fewer profiles when their tries pass maxBytes, says so, and places the rest after; reads stay exact', () => {
+    const store = Store.open(tempDir('pyro-store-'));
+    const items: { t: number; p: Profile; env: string }[] = [];
+    const add = (i: number) => {
+      const it = { t: T0 + i * 1000, p: randomProfile(5000 + items.length), env: 'a' };
+      items.push(it);
+      store.ingestMany([{ profile: it.p, options: { app: 'api', labels: { env: 'a' }, at: it.t } }], true);
+    };
+    const exact = () => {
+      const q = store.query(sel('api{env="a"}'), { from: T0, until: T0 + 20_000 });
+      expect(sorted(flatten(q as Profile, 'cpu'))).toEqual(expected(items, T0, T0 + 20_000, 'a'));
+    };
+    for (let i = 0; i < 6; i++) add(i);
+    const types = items[0]?.p.valueTypes.length as number;
+    // A byte of room: one profile a transaction (the first whatever its size), with its rows in the other series.
+    let calls = 0;
+    let placed = 0;
+    for (let n = store.settle(1000, 1, 1); n > 0; n = store.settle(1000, 1, 1)) {
+      calls++;
+      placed += n;
+      expect(n).toBe(types);
+      expect(store.settleStoppedShort).toBe(calls < 6);
+      exact();
+    }
+    expect([calls, placed]).toEqual([6, 6 * types]);
+    expect(store.settleStoppedShort).toBe(false);
+    // Room enough: all at once.
+    for (let i = 6; i < 12; i++) add(i);
+    expect(store.settle()).toBe(6 * types);
+    expect(store.settleStoppedShort).toBe(false);
+    exact();
+    store.close();
+  });
+
   it("places a profile's rows in every series together, each series' buckets holding its own column", () => {
     /** Every bucket's stacks (frame ids from the root) and values, by series key, level and bucket. */
     function contents(dir: string) {

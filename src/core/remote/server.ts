@@ -413,8 +413,8 @@ class IngestQueue {
       const asked = Math.max(this.chunkRows, this.minRows);
       const started = performance.now();
       placed = this.store.settle(asked, this.minRows);
+      took = Math.max(1, performance.now() - started);
       if (placed >= asked) {
-        took = Math.max(1, performance.now() - started);
         this.chunkRows = Math.min(SETTLE_CHUNK_MAX, Math.max(SETTLE_CHUNK_MIN, Math.round((asked * SETTLE_MS) / took)));
         full = true;
       }
@@ -427,7 +427,8 @@ class IngestQueue {
     }
     for (const w of this.store.placeWarnings.splice(0)) this.log?.(w);
     this.unplaced = Math.max(0, this.unplaced - placed);
-    if (full) {
+    // A chunk of large profiles stops short of what it asked for: the next follows as after a full one.
+    if (full || this.store.settleStoppedShort) {
       this.place(this.minRows, this.unplaced >= SETTLE_MOST ? 0 : took);
       return;
     }
