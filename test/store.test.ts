@@ -9,6 +9,7 @@ import type { Profile } from '../src/core/model/profile.js';
 import { StackTrie } from '../src/core/model/trie.js';
 import { parseSelector } from '../src/core/query/selector.js';
 import { CodecError, decodeTrie, encodeTrie } from '../src/core/store/codec.js';
+import type { FreshTries } from '../src/core/store/fresh-tries.js';
 import { bucketMs, LEVELS, planRange } from '../src/core/store/levels.js';
 import { DB_FILE, matchSeries, resolveStoreDir, STORE_VERSION, Store } from '../src/core/store/store.js';
 import { corpus, readBytes, readFile, tempDir } from './helpers.js';
@@ -498,6 +499,27 @@ describe('store: deferred placement (pyro server)', () => {
     b.close();
   });
 
+  it('keeps no tries in memory for a series that turns out unplaceable (it would never take them)', () => {
+    const dir = tempDir('pyro-store-');
+    const store = Store.open(dir);
+    const add = (i: number, defer: boolean) =>
+      store.ingestMany([{ profile: randomProfile(8000 + i), options: { app: 'api', at: T0 + i * 1000 } }], defer);
+    for (let i = 0; i < 5; i++) add(i, false);
+    const db = new Database(join(dir, DB_FILE));
+    db.prepare(
+      `UPDATE buckets SET blob = zeroblob(40) WHERE level = 1 AND series IN (SELECT id FROM series WHERE type = 'cpu')`,
+    ).run();
+    db.close();
+    add(5, true);
+    add(6, true);
+    // One row a transaction: the cpu series fails on its first, with the other profile's trie still kept for it.
+    while (store.settle(1) > 0);
+    expect(store.placeWarnings.join('\n')).toMatch(/damaged/);
+    // The store's own cache, looked at from outside: nothing in it can be taken any more.
+    expect((store as unknown as { fresh: FreshTries }).fresh.heldBytes).toBe(0);
+    store.close();
+  });
+
   it("a damaged bucket leaves its series' new profiles unplaced, read once; other series and writes go on", () => {
     const dir = tempDir('pyro-store-');
     const store = Store.open(dir);
@@ -552,38 +574,69 @@ describe('store: deferred placement (pyro server)', () => {
     store.close();
   });
 
-  it('settle takes fewer profiles when their tries pass maxBytes, says so, and places the rest after; reads stay exact', () => {
-    const store = Store.open(tempDir('pyro-store-'));
-    const items: { t: number; p: Profile; env: string }[] = [];
-    const add = (i: number) => {
-      const it = { t: T0 + i * 1000, p: randomProfile(5000 + items.length), env: 'a' };
-      items.push(it);
-      store.ingestMany([{ profile: it.p, options: { app: 'api', labels: { env: 'a' }, at: it.t } }], true);
-    };
-    const exact = () => {
-      const q = store.query(sel('api{env="a"}'), { from: T0, until: T0 + 20_000 });
-      expect(sorted(flatten(q as Profile, 'cpu'))).toEqual(expected(items, T0, T0 + 20_000, 'a'));
-    };
-    for (let i = 0; i < 6; i++) add(i);
-    const types = items[0]?.p.valueTypes.length as number;
-    // A byte of room: one profile a transaction (the first whatever its size), with its rows in the other series.
-    let calls = 0;
-    let placed = 0;
-    for (let n = store.settle(1000, 1, 1); n > 0; n = store.settle(1000, 1, 1)) {
-      calls++;
-      placed += n;
-      expect(n).toBe(types);
-      expect(store.settleStoppedShort).toBe(calls < 6);
-      exact();
+  describe('placing holds at most settleBytes of trie blobs a transaction', () => {
+    /** A store with deferred profiles of env=a, the one at `big` much larger; their blobs' sizes, in order. */
+    function deferred(n: number, big: number) {
+      const dir = tempDir('pyro-store-');
+      const store = Store.open(dir);
+      const items: { t: number; p: Profile; env: string }[] = [];
+      for (let i = 0; i < n; i++) {
+        const it = { t: T0 + i * 1000, p: randomProfile(5000 + i, { samples: i === big ? 3000 : 5 }), env: 'a' };
+        items.push(it);
+        store.ingestMany([{ profile: it.p, options: { app: 'api', labels: { env: 'a' }, at: it.t } }], true);
+      }
+      const db = new Database(join(dir, DB_FILE), { readonly: true });
+      const sizes = (db.prepare('SELECT length(blob) AS n FROM tries ORDER BY id').all() as { n: number }[]).map(
+        (r) => r.n,
+      );
+      db.close();
+      const types = items[0]?.p.valueTypes.length as number;
+      const exact = () => {
+        const q = store.query(sel('api{env="a"}'), { from: T0, until: T0 + 60_000 });
+        expect(sorted(flatten(q as Profile, 'cpu'))).toEqual(expected(items, T0, T0 + 60_000, 'a'));
+      };
+      return { store, items, sizes, types, exact };
     }
-    expect([calls, placed]).toEqual([6, 6 * types]);
-    expect(store.settleStoppedShort).toBe(false);
-    // Room enough: all at once.
-    for (let i = 6; i < 12; i++) add(i);
-    expect(store.settle()).toBe(6 * types);
-    expect(store.settleStoppedShort).toBe(false);
-    exact();
-    store.close();
+
+    it('takes profiles while their blobs fit (the first whatever its size), says when it stopped short, and the rest follow', () => {
+      for (const minRows of [1, 2]) {
+        const { store, sizes, types, exact } = deferred(4, 1);
+        expect(sizes[1]).toBeGreaterThan(10 * ((sizes[0] as number) + (sizes[2] as number) + (sizes[3] as number)));
+        // Room for the three small ones together, not for a small one and the large one.
+        store.settleBytes = (sizes[0] as number) + (sizes[2] as number) + (sizes[3] as number);
+        const took: [number, boolean][] = [];
+        for (let n = store.settle(1000, minRows); n > 0; n = store.settle(1000, minRows)) {
+          took.push([n / types, store.settleStoppedShort]);
+          exact();
+        }
+        // A profile's rows in the other value type's series come with it.
+        expect(took).toEqual([
+          [1, true],
+          [1, true],
+          [2, false],
+        ]);
+        store.close();
+      }
+    });
+
+    it('a write that places everything first places it all, however many transactions that takes', () => {
+      const { store, items, types, exact } = deferred(5, 2);
+      store.settleBytes = 1;
+      const extra = { t: T0 + 30_000, p: randomProfile(42), env: 'a' };
+      items.push(extra);
+      store.ingest(extra.p, { app: 'api', labels: { env: 'a' }, at: extra.t });
+      expect(store.settle()).toBe(0);
+      exact();
+      // And a removal, over profiles left pending until then.
+      const more = deferred(5, 2);
+      more.store.settleBytes = 1;
+      expect(more.store.remove(sel('api{env="a"}'), { from: T0 + 2000, until: T0 + 4000 }).profiles).toBe(2 * types);
+      more.items.splice(2, 2);
+      expect(more.store.settle()).toBe(0);
+      more.exact();
+      store.close();
+      more.store.close();
+    });
   });
 
   it("places a profile's rows in every series together, each series' buckets holding its own column", () => {

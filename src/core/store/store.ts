@@ -194,7 +194,12 @@ export class Store implements ProfileStore {
   /** Series whose pending profiles cannot be placed (a damaged bucket): they stay pending, read raw. */
   private readonly unplaceable = new Set<number>();
   private dataVersion = -1;
-  /** Whether the last settle() left rows it could have taken for their size (maxBytes): more can be placed at once. */
+  /**
+   * The most bytes of trie blobs one transaction of placing takes, beyond its
+   * first row: the tries it decodes are held until it ends.
+   */
+  settleBytes = SETTLE_BYTES;
+  /** Whether the last settle() left rows it could have taken, for their size (settleBytes): more can be placed at once. */
   settleStoppedShort = false;
   /** What settle() and other writes could not place, and why (for pyro server's log); taken by whoever reads it. */
   readonly placeWarnings: string[] = [];
@@ -437,14 +442,14 @@ export class Store implements ProfileStore {
    * included (0: none was left). Those of a series with a damaged bucket
    * stay pending (read as they are), and placeWarnings says so. `minRows`: only
    * the series with at least that many pending rows (a coarse bucket costs about
-   * as much to rewrite for one profile as for a hundred). `maxBytes`: fewer
-   * when their tries' blobs take more (the first is placed whatever its size),
-   * and settleStoppedShort says so.
+   * as much to rewrite for one profile as for a hundred). Fewer when their
+   * tries' blobs take more than settleBytes (the first is placed whatever its
+   * size), and settleStoppedShort says so.
    */
-  settle(max = SETTLE_BATCH, minRows = 1, maxBytes = SETTLE_BYTES): number {
+  settle(max = SETTLE_BATCH, minRows = 1): number {
     return this.write('placing profiles into their levels', () => {
       this.symbols.sync();
-      return this.placePending(max, minRows, maxBytes);
+      return this.placePending(max, minRows);
     });
   }
 
@@ -459,10 +464,10 @@ export class Store implements ProfileStore {
 
   /**
    * Places up to `max` pending profiles of the series with at least `minRows` of
-   * them, as many as `maxBytes` of blobs, and their siblings; returns how many it
+   * them, as many as settleBytes of blobs, and their siblings; returns how many it
    * took up (placed, or left for a damaged series).
    */
-  private placePending(max = SETTLE_BATCH, minRows = 1, maxBytes = SETTLE_BYTES): number {
+  private placePending(max = SETTLE_BATCH, minRows = 1): number {
     const limit = Math.min(max, SETTLE_BATCH);
     const rows =
       this.unplaceable.size === 0 && minRows <= 1
@@ -475,7 +480,7 @@ export class Store implements ProfileStore {
                ORDER BY series, t, id LIMIT ?`,
             )
             .all(minRows, limit);
-    // Rows past maxBytes of blobs wait for the next transaction (a trie counted once, whatever its rows).
+    // Rows past settleBytes of blobs wait for the next transaction (a trie counted once, whatever its rows).
     const counted = new Set<number>();
     let bytes = 0;
     this.settleStoppedShort = false;
@@ -484,7 +489,7 @@ export class Store implements ProfileStore {
       if (counted.has(r.trie)) continue;
       counted.add(r.trie);
       bytes += r.bytes ?? 0;
-      if (bytes > maxBytes && i > 0) {
+      if (bytes > this.settleBytes && i > 0) {
         rows.length = i;
         this.settleStoppedShort = true;
         break;
@@ -522,7 +527,8 @@ export class Store implements ProfileStore {
       } catch (e) {
         if (!(e instanceof PyroError)) throw e;
         this.unplaceable.add(series);
-        for (const r of list) this.fresh.delete(r.trie);
+        // Its profiles' kept tries wait for it, which will never take them (rare: all are dropped, read back if needed).
+        this.fresh.clear();
         this.placeWarnings.push(`${e.message}: its new profiles stay unplaced (read as they are)`);
       }
     }
