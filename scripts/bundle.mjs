@@ -34,11 +34,13 @@ writeFileSync(
 );
 rmSync(`${outfile}.cache`, { force: true });
 // The scripts of worker threads (pyro diff reads or sums its sides on two cores, pyro server reads
-// request bodies): each with only what its job needs, so that a thread starts in a fraction of the CLI's time.
+// request bodies and places stored profiles): each with only what its job needs, so that a thread
+// starts in a fraction of the CLI's time.
 for (const [entry, name] of [
   [join('src', 'core', 'read-worker.ts'), 'read-worker.cjs'],
   [join('src', 'core', 'diff', 'sum-worker.ts'), 'sum-worker.cjs'],
   [join('src', 'core', 'remote', 'ingest-worker.ts'), 'ingest-worker.cjs'],
+  [join('src', 'core', 'store', 'place-worker.ts'), 'place-worker.cjs'],
 ]) {
   await build({
     entryPoints: [join(root, entry)],

@@ -83,8 +83,8 @@ export function pyroAsync(args: string[]): Promise<{ status: number; stdout: str
 
 /**
  * pyro server in this process on a port of its own, over a new store (1 MB
- * bodies, 10 s requests), reading bodies on a thread as the CLI does (the
- * built dist/ingest-worker.cjs).
+ * bodies, 10 s requests), reading bodies and placing stored profiles on
+ * threads as the CLI does (the built dist/ingest-worker.cjs and place-worker.cjs).
  */
 export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<RunningServer & { dir: string }> {
   const dir = options.storeDir ?? tempDir('pyro-server-');
@@ -95,6 +95,7 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
     maxBody: 1 << 20,
     timeoutMs: 10_000,
     readers: { script: join(ROOT, 'dist', 'ingest-worker.cjs'), threads: 1 },
+    placer: join(ROOT, 'dist', 'place-worker.cjs'),
     ...options,
   });
   return Object.assign(server, { dir });

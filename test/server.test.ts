@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePprof } from '../src/core/formats/pprof/write.js';
 import { ProfileBuilder } from '../src/core/model/builder.js';
@@ -24,8 +25,8 @@ async function post(url: string, body: string | Buffer, headers: Record<string, 
 const now = () => Math.floor(Date.now() / 1000);
 
 describe.each([
-  ['bodies read on a thread', 1],
-  ['bodies read on the main thread', 0],
+  ['bodies read and profiles placed on threads', 1],
+  ['everything on the main thread', 0],
 ])('pyro server: /ingest and /render (%s)', (_, threads) => {
   let server: RunningServer;
   let dir = '';
@@ -34,6 +35,7 @@ describe.each([
     server = await startTestServer({
       storeDir: dir,
       readers: { script: join(ROOT, 'dist', 'ingest-worker.cjs'), threads },
+      placer: threads ? join(ROOT, 'dist', 'place-worker.cjs') : undefined,
     });
   });
   afterAll(async () => server.close());
@@ -353,7 +355,72 @@ describe('pyro server: reader threads', () => {
     await expect(
       startTestServer({ readers: { script: join(tempDir('pyro-pool-'), 'missing.cjs'), threads: 1 } }),
     ).rejects.toThrow(/missing: build pyro again/);
+    await expect(startTestServer({ placer: join(tempDir('pyro-pool-'), 'missing.cjs') })).rejects.toThrow(
+      /placing thread's script .* is missing: build pyro again/,
+    );
   });
+});
+
+describe('pyro server: placing stored profiles into their levels while it serves', () => {
+  /** Rows of the store's profiles still waiting to be placed, and its bucket rows (read beside the server). */
+  function waiting(dir: string): { pending: number; buckets: number } {
+    const db = new Database(join(dir, 'pyro.db'), { readonly: true });
+    try {
+      const pending = (db.prepare('SELECT count(*) AS n FROM profiles WHERE level = 8').get() as { n: number }).n;
+      const buckets = (db.prepare('SELECT count(*) AS n FROM buckets').get() as { n: number }).n;
+      return { pending, buckets };
+    } finally {
+      db.close();
+    }
+  }
+
+  it.each([
+    ['on its thread', join(ROOT, 'dist', 'place-worker.cjs')],
+    ['on the main thread', undefined],
+  ])(
+    'places a busy series %s once 2,000 rows wait, with every push read exactly',
+    async (_, placer) => {
+      const server = await startTestServer({ placer });
+      const t = now() - 3600;
+      // 2,100 pushes of one series, a second apart, 20 at a time: each its own leaf.
+      const N = 2100;
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          for (let i = next++; i < N; i = next++) {
+            const r = await post(
+              `${server.url}/ingest?name=busy.cpu&from=${t + i}&until=${t + i + 1}&sampleRate=100`,
+              `main;f${i} ${1 + (i % 3)}\n`,
+            );
+            expect(r.status).toBe(200);
+          }
+        }),
+      );
+      // The rows are placed while it serves (not at close), chunk after chunk until fewer than a chunk wait.
+      const started = Date.now();
+      while (waiting(server.dir).pending >= 256 && Date.now() - started < 20_000)
+        await new Promise((r) => setTimeout(r, 50));
+      const { pending, buckets } = waiting(server.dir);
+      expect(pending).toBeLessThan(256);
+      expect(buckets).toBeGreaterThan(0);
+      const collapsed = await (
+        await fetch(
+          `${server.url}/render?query=busy.cpu&from=${t - 10}&until=${t + N + 10}&maxNodes=-1&format=collapsed`,
+        )
+      ).text();
+      const got = new Map(
+        collapsed
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]),
+      );
+      const want = new Map(Array.from({ length: N }, (_, i) => [`main;f${i}`, (1 + (i % 3)) * 1e7]));
+      expect(got).toEqual(want);
+      await server.close();
+      expect(waiting(server.dir).pending).toBe(0);
+    },
+    60_000,
+  );
 });
 
 describe('pyro server: parameters as Pyroscope reads them', () => {

@@ -755,6 +755,137 @@ describe('store: deferred placement (pyro server)', () => {
   });
 });
 
+describe("store: placement planned on another connection (pyro server's placing thread)", () => {
+  /** Every bucket row (its blob's bytes too) and profile level: equal when placed the same way. */
+  function tables(dir: string) {
+    const db = new Database(join(dir, DB_FILE), { readonly: true });
+    try {
+      return {
+        buckets: db.prepare('SELECT id, series, level, bucket, count, total, hex(blob) FROM buckets ORDER BY id').all(),
+        levels: db.prepare('SELECT id, series, t, level FROM profiles ORDER BY id').all(),
+      };
+    } finally {
+      db.close();
+    }
+  }
+  const batch = (from: number, n: number, env = (i: number) => (i % 3 ? 'a' : 'b')) =>
+    Array.from({ length: n }, (_, j) => ({
+      profile: randomProfile(from + j),
+      options: { app: 'api', labels: { env: env(from + j) }, at: T0 + ((from + j) % 97) * 9000 + (from + j) },
+    }));
+
+  const items = (list: ReturnType<typeof batch>) =>
+    list.map((it) => ({ t: it.options.at, p: it.profile, env: it.options.labels.env }));
+
+  it('writes what settle() would, chunk by chunk, with deferred ingests between planning and applying', () => {
+    const direct = tempDir('pyro-store-');
+    const planned = tempDir('pyro-store-');
+    const a = Store.open(direct);
+    const b = Store.open(planned);
+    const reader = Store.openReadOnly(planned);
+    let next = 0;
+    const ingest = (n: number) => {
+      const items = batch(next, n);
+      next += n;
+      a.ingestMany(items, true);
+      b.ingestMany(items, true, false);
+    };
+    ingest(150);
+    for (const [max, minRows] of [
+      [40, 1],
+      [25, 6],
+      [300, 1],
+      [7, 1],
+      [2000, 1],
+    ] as const) {
+      const placed = a.settle(max, minRows);
+      const epoch = b.placementEpoch;
+      const plan = reader.planPlacement(max, minRows, b.unplaceableSeries);
+      // Profiles stored after the snapshot: the plan holds on (they wait for the next one).
+      ingest(10);
+      expect(b.applyPlacement(plan, epoch)).toBe(placed);
+      expect(b.settleStoppedShort).toBe(a.settleStoppedShort);
+    }
+    expect(tables(planned).buckets.length).toBeGreaterThan(20);
+    expect(tables(planned)).toEqual(tables(direct));
+    while (a.settle() > 0);
+    let epoch = b.placementEpoch;
+    while ((b.applyPlacement(reader.planPlacement(2000, 1, []), epoch) ?? 0) > 0) epoch = b.placementEpoch;
+    expect(tables(planned)).toEqual(tables(direct));
+    for (const env of ['a', 'b']) {
+      const q = b.query(sel(`api{env="${env}"}`), ALL);
+      expect(sorted(flatten(q as Profile, 'cpu'))).toEqual(expected(items(batch(0, next)), ALL.from, ALL.until, env));
+    }
+    for (const s of [a, b, reader]) s.close();
+  });
+
+  it('a plan the store changed under is refused whole, and planning again places everything exactly', () => {
+    const dir = tempDir('pyro-store-');
+    const store = Store.open(dir);
+    const other = Store.open(dir);
+    const reader = Store.openReadOnly(dir);
+    store.ingestMany(batch(0, 60), true, false);
+    const before = tables(dir);
+    // Planning writes nothing.
+    let epoch = store.placementEpoch;
+    let plan = reader.planPlacement(2000, 1, []);
+    expect(plan.taken).toBe(60 * randomProfile(0).valueTypes.length);
+    expect(tables(dir)).toEqual(before);
+    // This store's own write that places (a removal), after the plan was made from the snapshot.
+    store.remove(sel('api{env="b"}'), { from: T0, until: T0 + 100_000 });
+    const removed = tables(dir);
+    expect(store.applyPlacement(plan, epoch)).toBeUndefined();
+    expect(tables(dir)).toEqual(removed);
+    // Another process's write, even one that only stores: this store cannot tell what it changed.
+    store.ingestMany(batch(100, 20), true, false);
+    epoch = store.placementEpoch;
+    plan = reader.planPlacement(2000, 1, []);
+    other.ingestMany(batch(200, 5), true);
+    expect(store.applyPlacement(plan, epoch)).toBeUndefined();
+    // Planned again: the store is placed as settle() leaves it, and reads exactly.
+    epoch = store.placementEpoch;
+    expect(store.applyPlacement(reader.planPlacement(2000, 1, []), epoch)).toBeGreaterThan(0);
+    expect(store.settle()).toBe(0);
+    const kept = items(batch(0, 60)).filter((it) => !(it.env === 'b' && it.t < T0 + 100_000));
+    const all = [...kept, ...items(batch(100, 20)), ...items(batch(200, 5))];
+    for (const env of ['a', 'b']) {
+      const q = store.query(sel(`api{env="${env}"}`), ALL);
+      expect(sorted(flatten(q as Profile, 'cpu'))).toEqual(expected(all, ALL.from, ALL.until, env));
+    }
+    for (const s of [store, other, reader]) s.close();
+  });
+
+  it('a series with a damaged bucket is left out of the plan, said so, and not planned again', () => {
+    const dir = tempDir('pyro-store-');
+    const store = Store.open(dir);
+    const reader = Store.openReadOnly(dir);
+    store.ingestMany(batch(0, 30), false);
+    const db = new Database(join(dir, DB_FILE));
+    const a = (
+      db.prepare(`SELECT id FROM series WHERE labels LIKE '%"env":"a"%' AND type = 'cpu'`).get() as { id: number }
+    ).id;
+    // Every bucket of env=a, as coarse ones are the same for all its profiles.
+    db.prepare('UPDATE buckets SET blob = zeroblob(40) WHERE series = ?').run(a);
+    db.close();
+    store.ingestMany(batch(30, 30), true, false);
+    const epoch = store.placementEpoch;
+    const plan = reader.planPlacement(2000, 1, store.unplaceableSeries);
+    expect(plan.unplaceable).toEqual([a]);
+    const taken = store.applyPlacement(plan, epoch);
+    expect(taken).toBe(plan.taken);
+    expect(store.placeWarnings.join('\n')).toMatch(/api\.cpu\{env="a"\}.*damaged.*unplaced/);
+    expect(store.unplaceableSeries).toEqual([a]);
+    // Only its rows wait, and the next plan does not take them.
+    expect(reader.planPlacement(2000, 1, store.unplaceableSeries).taken).toBe(0);
+    for (const env of ['a', 'b']) {
+      const q = store.query(sel(`api{env="${env}"}`), ALL);
+      expect(sorted(flatten(q as Profile, 'cpu'))).toEqual(expected(items(batch(0, 60)), ALL.from, ALL.until, env));
+    }
+    store.close();
+    reader.close();
+  });
+});
+
 describe('store: aggregation', () => {
   it('an average series gives its mean profile, each chart part its own mean, and keeps averaging when a write names none', () => {
     const store = Store.open(tempDir('pyro-store-'));

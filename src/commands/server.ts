@@ -36,6 +36,12 @@ export default class Server extends PyroCommand {
       min: 0,
       max: 64,
     }),
+    'place-thread': Flags.boolean({
+      description:
+        'place stored profiles into their levels on a thread of their own (--no-place-thread: on the one that answers requests)',
+      default: true,
+      allowNo: true,
+    }),
     ...storeFlag,
   };
 
@@ -58,6 +64,7 @@ export default class Server extends PyroCommand {
       timeoutMs: durationFlag(flags.timeout, '--timeout'),
       log: (line) => process.stderr.write(`pyro server: ${line}\n`),
       readers: { script: this.workerScript('ingest-worker.cjs'), threads: flags['read-threads'] },
+      placer: flags['place-thread'] ? this.workerScript('place-worker.cjs') : undefined,
     });
     process.stderr.write(`pyro server: listening on ${running.url} (store ${dir}); stop with Ctrl-C\n`);
     await new Promise<void>((resolve) => {

@@ -15,6 +15,7 @@ import { writePprof } from '../formats/pprof/write.js';
 import { Profile } from '../model/profile.js';
 import { parseSelector, type Selector } from '../query/selector.js';
 import { renderHtml } from '../render/html.js';
+import { Placer } from '../store/place-worker.js';
 import type { Store } from '../store/store.js';
 import { connectRoutes } from './connect-routes.js';
 import { HttpError } from './http-error.js';
@@ -41,6 +42,11 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** Threads that read ingest bodies, running `script` (dist/ingest-worker.cjs); none: the main thread reads them. */
   readers?: { script: string; threads: number };
+  /**
+   * The script of the thread that plans the placement of stored profiles into
+   * their levels (dist/place-worker.cjs); none: the main thread places them.
+   */
+  placer?: string;
 }
 
 export interface RunningServer {
@@ -78,20 +84,26 @@ type Route = (c: RouteContext) => Promise<Reply> | Reply;
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const { Store } = await import('../store/store.js');
-  const stores = new Map<string, { store: Store; queue: IngestQueue }>();
-  const tenantStore = (tenant: string) => {
-    let s = stores.get(tenant);
-    if (!s) {
-      const store = Store.open(tenant === NO_TENANT ? o.storeDir : join(o.storeDir, 'tenants', tenant));
-      s = { store, queue: new IngestQueue(store, o.log) };
-      stores.set(tenant, s);
-    }
-    return s;
-  };
   if (o.readers && o.readers.threads > 0 && !existsSync(o.readers.script))
     throw new PyroError(
       `the reader threads' script ${o.readers.script} is missing: build pyro again (npm run build), or use --read-threads 0`,
     );
+  if (o.placer && !existsSync(o.placer))
+    throw new PyroError(
+      `the placing thread's script ${o.placer} is missing: build pyro again (npm run build), or use --no-place-thread`,
+    );
+  const placer = o.placer ? new Placer(o.placer) : undefined;
+  const stores = new Map<string, { store: Store; queue: IngestQueue }>();
+  const tenantStore = (tenant: string) => {
+    let s = stores.get(tenant);
+    if (!s) {
+      const dir = tenant === NO_TENANT ? o.storeDir : join(o.storeDir, 'tenants', tenant);
+      const store = Store.open(dir);
+      s = { store, queue: new IngestQueue(store, o.log, placer && { placer, dir }) };
+      stores.set(tenant, s);
+    }
+    return s;
+  };
   const readers =
     o.readers && o.readers.threads > 0 ? new IngestReaders(o.readers.script, o.readers.threads) : undefined;
   // Gzipped parts may inflate to 8 times the body limit.
@@ -208,10 +220,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         idle.push(() => server.closeAllConnections());
       });
       await readers?.close();
-      for (const s of stores.values()) {
-        s.queue.close();
-        s.store.close();
-      }
+      for (const s of stores.values()) s.queue.close();
+      // Before the stores: the thread's connections to them are closed with it.
+      await placer?.close();
+      for (const s of stores.values()) s.store.close();
       stores.clear();
     },
   };
@@ -300,6 +312,7 @@ async function ingest(c: RouteContext): Promise<Reply> {
  * other one at the latest SETTLE_DELAY_MS after its profiles arrive. Each
  * placement rewrites a series' coarse buckets, so a series that pushes every
  * 10 seconds (one of many pods) is placed ten profiles at a time, not one.
+ * With a Placer, a thread plans each chunk and this one only writes it.
  */
 class IngestQueue {
   private waiting: { item: IngestItem; done: (e?: unknown) => void }[] = [];
@@ -317,10 +330,15 @@ class IngestQueue {
   private ripeChecked = 0;
   /** When placing last failed: until the next drain, nothing else retries. */
   private failed = Number.NEGATIVE_INFINITY;
+  /** A chunk being planned by the placer's thread. */
+  private planning = false;
+  private closed = false;
 
   constructor(
     private readonly store: Store,
     private readonly log?: (line: string) => void,
+    /** The thread that plans placements, and the store's directory. */
+    private readonly placer?: { placer: Placer; dir: string },
   ) {
     this.scheduleSettle();
   }
@@ -336,6 +354,7 @@ class IngestQueue {
 
   /** Places every stored profile (before the store is closed). */
   close(): void {
+    this.closed = true;
     clearTimeout(this.drain);
     clearTimeout(this.chunk);
     this.drain = this.chunk = undefined;
@@ -365,6 +384,7 @@ class IngestQueue {
           options: { app: item.app, labels: item.labels, averaged: item.averaged },
         })),
         true,
+        !this.placer,
       );
       for (const r of results) this.unplaced += r.series.length;
       for (const b of batch) b.done();
@@ -392,39 +412,71 @@ class IngestQueue {
 
   /** Starts placing (or widens the placement under way to) the series with at least `minRows` rows waiting. */
   private place(minRows: number, after = 0): void {
-    this.minRows = this.chunk ? Math.min(this.minRows, minRows) : minRows;
-    if (this.chunk) return;
+    const underWay = this.chunk !== undefined || this.planning;
+    this.minRows = underWay ? Math.min(this.minRows, minRows) : minRows;
+    if (underWay) return;
     this.chunk = setTimeout(() => this.settle(), after);
     this.chunk.unref();
   }
 
   /**
    * One chunk; the next follows until none is left, after a pause as long as the
-   * chunk took (unless rows pile up): ingest keeps half the event loop meanwhile,
-   * where back-to-back chunks held it for a few hundred milliseconds every second.
+   * chunk took (unless rows pile up): ingest keeps half the event loop (or of a
+   * core, with a placer) meanwhile, where back-to-back chunks held it for a few
+   * hundred milliseconds every second.
    */
   private settle(): void {
     this.chunk = undefined;
-    let placed: number;
-    let full = false;
-    let took = 0;
-    try {
-      // A busy series' rows in one chunk (each chunk rewrites the coarse buckets of its series).
-      const asked = Math.max(this.chunkRows, this.minRows);
-      const started = performance.now();
-      placed = this.store.settle(asked, this.minRows);
-      took = Math.max(1, performance.now() - started);
-      if (placed >= asked) {
-        this.chunkRows = Math.min(SETTLE_CHUNK_MAX, Math.max(SETTLE_CHUNK_MIN, Math.round((asked * SETTLE_MS) / took)));
-        full = true;
-      }
-    } catch (e) {
-      // They stay stored and readable; the next drain retries.
-      this.log?.(`placing stored profiles into their levels failed: ${(e as Error).message}`);
-      this.failed = Date.now();
-      this.scheduleSettle();
+    // A busy series' rows in one chunk (each chunk rewrites the coarse buckets of its series).
+    const minRows = this.minRows;
+    const asked = Math.max(this.chunkRows, minRows);
+    if (!this.placer) {
+      this.settleHere(asked, minRows);
       return;
     }
+    this.planning = true;
+    const epoch = this.store.placementEpoch;
+    this.placer.placer.plan(this.placer.dir, this.store, asked, minRows).then(
+      ({ plan, took }) => {
+        this.planning = false;
+        if (this.closed) return;
+        let placed: number | undefined;
+        try {
+          placed = this.store.applyPlacement(plan, epoch);
+        } catch (e) {
+          this.placingFailed(e);
+          return;
+        }
+        // The store changed meanwhile (another process wrote): this chunk is placed here instead.
+        if (placed === undefined) this.settleHere(asked, minRows);
+        else this.settled(asked, minRows, placed, took);
+      },
+      (e) => {
+        this.planning = false;
+        if (!this.closed) this.placingFailed(e);
+      },
+    );
+  }
+
+  /** A chunk placed on this thread. */
+  private settleHere(asked: number, minRows: number): void {
+    let placed: number;
+    const started = performance.now();
+    try {
+      placed = this.store.settle(asked, minRows);
+    } catch (e) {
+      this.placingFailed(e);
+      return;
+    }
+    this.settled(asked, minRows, placed, performance.now() - started);
+  }
+
+  /** After a chunk that asked for `asked` rows of the series with `minRows` waiting, and took up `placed`. */
+  private settled(asked: number, minRows: number, placed: number, took: number): void {
+    took = Math.max(1, took);
+    const full = placed >= asked;
+    if (full)
+      this.chunkRows = Math.min(SETTLE_CHUNK_MAX, Math.max(SETTLE_CHUNK_MIN, Math.round((asked * SETTLE_MS) / took)));
     for (const w of this.store.placeWarnings.splice(0)) this.log?.(w);
     this.unplaced = Math.max(0, this.unplaced - placed);
     // A chunk of large profiles stops short of what it asked for: the next follows as after a full one.
@@ -432,12 +484,24 @@ class IngestQueue {
       this.place(this.minRows, this.unplaced >= SETTLE_MOST ? 0 : took);
       return;
     }
+    // Asked meanwhile (while a thread planned it) to take more series.
+    if (this.minRows < minRows) {
+      this.place(this.minRows);
+      return;
+    }
     // What is left: nothing (a drain), or series with fewer rows waiting than a busy one.
-    if (this.minRows <= 1) this.unplaced = 0;
+    if (minRows <= 1) this.unplaced = 0;
     else {
       this.ripeChecked = Date.now();
       this.unplaced = Math.max(1, this.unplaced);
     }
+  }
+
+  private placingFailed(e: unknown): void {
+    // They stay stored and readable; the next drain retries.
+    this.log?.(`placing stored profiles into their levels failed: ${(e as Error).message}`);
+    this.failed = Date.now();
+    this.scheduleSettle();
   }
 }
 

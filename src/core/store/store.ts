@@ -118,6 +118,60 @@ interface TrieColumn {
   col: number;
 }
 
+/**
+ * Where placing profiles writes: the store itself, or a plan that another
+ * thread made from a snapshot and the writing one applies (planPlacement).
+ */
+interface PlacementWrites {
+  setLevel(id: number, level: number): void;
+  /** A bucket's new content; `id` null: a new row. */
+  bucket(id: number | null, series: number, level: number, b: number, count: number, total: number, blob: Buffer): void;
+}
+
+/** A bucket row as a placement plan writes it (`id` null: a new row). */
+interface PlannedBucket {
+  id: number | null;
+  series: number;
+  level: number;
+  bucket: number;
+  count: number;
+  total: number;
+  blob: Uint8Array;
+}
+
+/**
+ * The writes of one placement, made on a snapshot of the store by
+ * planPlacement() (on another thread), for applyPlacement().
+ */
+export interface PlacementPlan {
+  /** Pending rows it took up (placed, or left for an unplaceable series). */
+  taken: number;
+  /** Whether it left rows it could have taken, for their size (settleBytes). */
+  stoppedShort: boolean;
+  /** Profile rows' new levels: id, level, id, level, ... */
+  levels: number[];
+  buckets: PlannedBucket[];
+  /** Series found unplaceable (a damaged bucket), and the warnings that say why. */
+  unplaceable: number[];
+  warnings: string[];
+}
+
+/** The writes of one series' placement, kept for a plan (dropped when the series turns out unplaceable). */
+class PlannedWrites implements PlacementWrites {
+  readonly levels = new Map<number, number>();
+  readonly buckets: PlannedBucket[] = [];
+  setLevel(id: number, level: number): void {
+    this.levels.set(id, level);
+  }
+  bucket(id: number | null, series: number, level: number, b: number, count: number, total: number, blob: Buffer) {
+    this.buckets.push({ id, series, level, bucket: b, count, total, blob });
+  }
+  addTo(plan: PlacementPlan): void {
+    for (const [id, level] of this.levels) plan.levels.push(id, level);
+    plan.buckets.push(...this.buckets);
+  }
+}
+
 /** A bucket as addToBucket() left it: how many profiles it holds, and its blob. */
 interface Written {
   count: number;
@@ -194,6 +248,14 @@ export class Store implements ProfileStore {
   /** Series whose pending profiles cannot be placed (a damaged bucket): they stay pending, read raw. */
   private readonly unplaceable = new Set<number>();
   private dataVersion = -1;
+  /**
+   * Counts the writes that may change what a placement plan read: this
+   * store's, deferred ingests aside (they only add pending rows), and other
+   * processes' (seen by data_version).
+   */
+  private epoch = 0;
+  /** Placement's writes to this store. */
+  private readonly direct: PlacementWrites;
   /**
    * The most bytes of trie blobs one transaction of placing takes, beyond its
    * first row: the tries it decodes are held until it ends.
@@ -301,6 +363,14 @@ export class Store implements ProfileStore {
       getMeta: () => db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: () => db.prepare<[string, number]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     });
+    const st = this.st;
+    this.direct = {
+      setLevel: (id, level) => st.setLevel.run(level, id),
+      bucket: (id, series, level, b, count, total, blob) => {
+        if (id === null) st.insertBucket.run(series, level, b, count, total, blob);
+        else st.updateBucket.run(count, total, blob, id);
+      },
+    };
   }
 
   /**
@@ -318,6 +388,20 @@ export class Store implements ProfileStore {
         throw storeError(path, e, 'opening the store');
       }
       return Store.salvage(path, e);
+    }
+  }
+
+  /**
+   * Opens an existing store to read only (planPlacement() on another thread
+   * than the writing one's): reads see the last commit, whoever wrote it.
+   */
+  static openReadOnly(dir: string): Store {
+    const path = join(dir, DB_FILE);
+    try {
+      const db = new (sqlite())(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      return new Store(path, db);
+    } catch (e) {
+      throw storeError(path, e, 'opening the store');
     }
   }
 
@@ -351,8 +435,12 @@ export class Store implements ProfileStore {
     return this.st.getMeta.get('compacted_before')?.value ?? 0;
   }
 
-  /** Runs `fn` in one IMMEDIATE transaction (a writer waits for the others rather than failing). */
-  private write<T>(what: string, fn: () => T): T {
+  /**
+   * Runs `fn` in one IMMEDIATE transaction (a writer waits for the others
+   * rather than failing). `keepsPlacement`: it changes nothing a placement plan
+   * reads (it only adds pending profiles).
+   */
+  private write<T>(what: string, fn: () => T, keepsPlacement = false): T {
     if (this.damage) throw new PyroError(`${this.damage}; it cannot be written (move it aside and start a new store)`);
     try {
       return this.db
@@ -362,9 +450,12 @@ export class Store implements ProfileStore {
           if (version !== this.dataVersion) {
             this.fresh.clear();
             this.unplaceable.clear();
+            this.epoch++;
           }
           this.dataVersion = version;
-          return fn();
+          const result = fn();
+          if (!keepsPlacement) this.epoch++;
+          return result;
         })
         .immediate();
     } catch (e) {
@@ -393,46 +484,56 @@ export class Store implements ProfileStore {
    * `defer`, they are stored but not placed into their levels' buckets: a
    * later settle() (or any other write) places many at once, and they are
    * read raw meanwhile. Without, they are placed in the same transaction.
+   * `keepTries`: deferred profiles' tries are kept in memory for settle() (not
+   * when another thread places them, planPlacement()).
    */
-  ingestMany(items: readonly { profile: Profile; options: IngestOptions }[], defer = false): IngestResult[] {
+  ingestMany(
+    items: readonly { profile: Profile; options: IngestOptions }[],
+    defer = false,
+    keepTries = defer,
+  ): IngestResult[] {
     for (const { options } of items) if (!options.app) throw new PyroError('ingest needs an app name (--app)', 2);
     const what =
       items.length === 1 ? `ingesting a profile of ${items[0]?.options.app}` : `ingesting ${items.length} profiles`;
-    return this.write(what, () => {
-      this.symbols.sync();
-      const results = items.map(({ profile, options }) => {
-        const t = Math.round(profile.startTime ?? options.at ?? Date.now());
-        const duration =
-          profile.duration !== undefined && profile.duration > 0 ? profile.duration : DEFAULT_DURATION_MS;
-        const until = t + Math.max(1, Math.round(duration));
-        const frameMap = this.symbols.frameMap(profile);
-        const result: IngestResult = { series: [] };
-        profile.tries.forEach((trie, labelSet) => {
-          if (!trie) return;
-          const labels: Record<string, string> = {};
-          for (const [k, v] of profile.labelSets[labelSet] ?? []) labels[k] = v;
-          Object.assign(labels, options.labels);
-          labels[APP_LABEL] = options.app;
-          const blob = encodeTrie(trie, undefined, frameMap);
-          const trieId = Number(this.st.insertTrie.run(profile.nTypes, blob).lastInsertRowid);
-          // The series settle() will place this trie's rows in (one use of the cached trie each).
-          const placed = new Set<number>();
-          profile.valueTypes.forEach((vt, column) => {
-            const aggregation = options.averaged && (options.averaged.includes(vt.type) ? 'average' : 'sum');
-            const series = this.seriesId(vt, labels, aggregation);
-            const total = columnSum(trie, column);
-            this.st.insertProfile.run(series.id, t, until, total, PENDING, trieId, column);
-            if (!this.unplaceable.has(series.id)) placed.add(series.id);
-            result.series.push({ id: series.id, name: series.name, labels: { ...labels }, from: t, until, total });
+    return this.write(
+      what,
+      () => {
+        this.symbols.sync();
+        const results = items.map(({ profile, options }) => {
+          const t = Math.round(profile.startTime ?? options.at ?? Date.now());
+          const duration =
+            profile.duration !== undefined && profile.duration > 0 ? profile.duration : DEFAULT_DURATION_MS;
+          const until = t + Math.max(1, Math.round(duration));
+          const frameMap = this.symbols.frameMap(profile);
+          const result: IngestResult = { series: [] };
+          profile.tries.forEach((trie, labelSet) => {
+            if (!trie) return;
+            const labels: Record<string, string> = {};
+            for (const [k, v] of profile.labelSets[labelSet] ?? []) labels[k] = v;
+            Object.assign(labels, options.labels);
+            labels[APP_LABEL] = options.app;
+            const blob = encodeTrie(trie, undefined, frameMap);
+            const trieId = Number(this.st.insertTrie.run(profile.nTypes, blob).lastInsertRowid);
+            // The series settle() will place this trie's rows in (one use of the cached trie each).
+            const placed = new Set<number>();
+            profile.valueTypes.forEach((vt, column) => {
+              const aggregation = options.averaged && (options.averaged.includes(vt.type) ? 'average' : 'sum');
+              const series = this.seriesId(vt, labels, aggregation);
+              const total = columnSum(trie, column);
+              this.st.insertProfile.run(series.id, t, until, total, PENDING, trieId, column);
+              if (!this.unplaceable.has(series.id)) placed.add(series.id);
+              result.series.push({ id: series.id, name: series.name, labels: { ...labels }, from: t, until, total });
+            });
+            if (defer && keepTries && placed.size > 0)
+              this.fresh.add(trieId, placed.size, trie.size, trie.nTypes, () => inStoreFrames(trie, frameMap));
           });
-          if (defer && placed.size > 0)
-            this.fresh.add(trieId, placed.size, trie.size, trie.nTypes, () => inStoreFrames(trie, frameMap));
+          return result;
         });
-        return result;
-      });
-      if (!defer) this.placeAllPending();
-      return results;
-    });
+        if (!defer) this.placeAllPending();
+        return results;
+      },
+      defer,
+    );
   }
 
   /**
@@ -454,6 +555,63 @@ export class Store implements ProfileStore {
   }
 
   /**
+   * What settle() would write, planned on a snapshot of the store (by a
+   * store opened with openReadOnly(), on another thread) for the writing
+   * store's applyPlacement(): its main thread then holds the store only while
+   * it writes them. `unplaceable`: the writing store's unplaceableSeries.
+   */
+  planPlacement(max: number, minRows: number, unplaceable: readonly number[]): PlacementPlan {
+    return this.read('planning the placement of profiles into their levels', () => {
+      this.symbols.sync();
+      this.unplaceable.clear();
+      for (const s of unplaceable) this.unplaceable.add(s);
+      const plan: PlacementPlan = {
+        taken: 0,
+        stoppedShort: false,
+        levels: [],
+        buckets: [],
+        unplaceable: [],
+        warnings: [],
+      };
+      plan.taken = this.placePending(max, minRows, plan);
+      plan.stoppedShort = this.settleStoppedShort;
+      return plan;
+    });
+  }
+
+  /** For planPlacement(): what applyPlacement() checks a plan against (see epoch). */
+  get placementEpoch(): number {
+    return this.epoch;
+  }
+
+  /** Series whose pending profiles stay unplaced (a damaged bucket), for planPlacement(). */
+  get unplaceableSeries(): number[] {
+    return [...this.unplaceable];
+  }
+
+  /**
+   * Writes a plan of planPlacement(), made after placementEpoch was `epoch`;
+   * returns how many rows it took up (as settle()), or undefined when the store
+   * has changed since in a way the plan did not see (plan again).
+   */
+  applyPlacement(plan: PlacementPlan, epoch: number): number | undefined {
+    return this.write('placing profiles into their levels', () => {
+      if (this.epoch !== epoch) return undefined;
+      for (const b of plan.buckets) {
+        const blob = Buffer.from(b.blob.buffer, b.blob.byteOffset, b.blob.byteLength);
+        this.direct.bucket(b.id, b.series, b.level, b.bucket, b.count, b.total, blob);
+      }
+      for (let i = 0; i < plan.levels.length; i += 2)
+        this.direct.setLevel(plan.levels[i] as number, plan.levels[i + 1] as number);
+      for (const s of plan.unplaceable) this.unplaceable.add(s);
+      if (plan.unplaceable.length > 0) this.fresh.clear();
+      this.placeWarnings.push(...plan.warnings);
+      this.settleStoppedShort = plan.stoppedShort;
+      return plan.taken;
+    });
+  }
+
+  /**
    * Places every pending profile (those of a series with a damaged bucket
    * aside): before taking profiles out of buckets (a pending one is in none),
    * and after an ingest that does not defer.
@@ -467,7 +625,7 @@ export class Store implements ProfileStore {
    * them, as many as settleBytes of blobs, and their siblings; returns how many it
    * took up (placed, or left for a damaged series).
    */
-  private placePending(max = SETTLE_BATCH, minRows = 1): number {
+  private placePending(max = SETTLE_BATCH, minRows = 1, plan?: PlacementPlan): number {
     const limit = Math.min(max, SETTLE_BATCH);
     const rows =
       this.unplaceable.size === 0 && minRows <= 1
@@ -518,18 +676,26 @@ export class Store implements ProfileStore {
     // Each series in a savepoint of its own: one with a damaged bucket leaves its profiles pending, not the others.
     const sums = new TrieSums();
     const read = new Map<number, () => { trie: TrieColumns }>();
-    const placeSeries = this.db.transaction((series: number, list: RawRow[]) =>
-      this.placeSeries(series, list, read, sums),
+    const placeSeries = this.db.transaction((series: number, list: RawRow[], writes: PlacementWrites) =>
+      this.placeSeries(series, list, read, sums, writes),
     );
     for (const [series, list] of bySeries) {
+      const writes = plan ? new PlannedWrites() : this.direct;
       try {
-        placeSeries(series, list);
+        placeSeries(series, list, writes);
+        if (plan) (writes as PlannedWrites).addTo(plan);
       } catch (e) {
         if (!(e instanceof PyroError)) throw e;
+        const warning = `${e.message}: its new profiles stay unplaced (read as they are)`;
+        if (plan) {
+          plan.unplaceable.push(series);
+          plan.warnings.push(warning);
+          continue;
+        }
         this.unplaceable.add(series);
         // Its profiles' kept tries wait for it, which will never take them (rare: all are dropped, read back if needed).
         this.fresh.clear();
-        this.placeWarnings.push(`${e.message}: its new profiles stay unplaced (read as they are)`);
+        this.placeWarnings.push(warning);
       }
     }
     return rows.length;
@@ -544,12 +710,13 @@ export class Store implements ProfileStore {
     rows: RawRow[],
     tries: Map<number, () => { trie: TrieColumns }>,
     sums: TrieSums,
+    writes: PlacementWrites,
   ): void {
     // Per level-1 bucket: what the rows add.
     const buckets = new Map<number, Delta[]>();
     const taken = new Set<number>();
     for (const r of rows) {
-      this.st.setLevel.run(PLACING, r.id);
+      writes.setLevel(r.id, PLACING);
       let trie = tries.get(r.trie);
       if (!trie) {
         const kept = this.fresh.get(r.trie);
@@ -568,7 +735,8 @@ export class Store implements ProfileStore {
       if (list) list.push(delta);
       else buckets.set(b, [delta]);
     }
-    this.propagate(series, 1, new Map([...buckets].map(([b, ds]) => [b, mergeDeltas(ds, sums)])), 1, sums);
+    const deltas = new Map([...buckets].map(([b, ds]) => [b, mergeDeltas(ds, sums)]));
+    this.propagate(series, 1, deltas, 1, sums, writes);
   }
 
   /**
@@ -593,9 +761,16 @@ export class Store implements ProfileStore {
    * Applies deltas (per bucket of `level`) to that level and every coarser
    * one: sign +1 adds profiles (their rows are PLACING), -1 takes them away
    * (their rows are gone or moved). A bucket that holds one profile has no
-   * row; the profiles' levels follow.
+   * row; the profiles' levels follow. Adding goes through `writes`.
    */
-  private propagate(series: number, level: number, deltas: Map<number, Delta>, sign: 1 | -1, sums?: TrieSums): void {
+  private propagate(
+    series: number,
+    level: number,
+    deltas: Map<number, Delta>,
+    sign: 1 | -1,
+    sums?: TrieSums,
+    writes = this.direct,
+  ): void {
     // Profile row -> its new level.
     const levels = new Map<number, number>();
     if (sign > 0) for (const d of deltas.values()) for (const id of d.ids) levels.set(id, ALONE);
@@ -609,7 +784,7 @@ export class Store implements ProfileStore {
           this.takeFromBucket(series, k, b, d, levels);
           continue;
         }
-        const w = this.addToBucket(series, k, b, d, levels, written.get(b));
+        const w = this.addToBucket(series, k, b, d, levels, writes, written.get(b));
         if (w) wrote.set(Math.floor(b / 10), w);
       }
       if (k === LEVELS) break;
@@ -623,7 +798,7 @@ export class Store implements ProfileStore {
       written = wrote;
       current = new Map([...next].map(([b, ds]) => [b, mergeDeltas(ds, sums)]));
     }
-    for (const [id, l] of levels) this.st.setLevel.run(l, id);
+    for (const [id, l] of levels) writes.setLevel(id, l);
   }
 
   /**
@@ -640,6 +815,7 @@ export class Store implements ProfileStore {
     b: number,
     d: Delta,
     levels: Map<number, number>,
+    writes: PlacementWrites,
     finer?: Written,
   ): Written | undefined {
     const row = this.st.bucket.get(series, level, b);
@@ -672,8 +848,7 @@ export class Store implements ProfileStore {
         parts.length === 1 ? (parts[0] as () => TrieColumn)() : { trie: toStackTrie(parts.map((p) => p())), col: 0 };
       blob = encodeTrie(sum.trie, [sum.col]);
     }
-    if (row) this.st.updateBucket.run(n, total, blob, row.id);
-    else this.st.insertBucket.run(series, level, b, n, total, blob);
+    writes.bucket(row ? row.id : null, series, level, b, n, total, blob);
     return { count: n, blob };
   }
 
