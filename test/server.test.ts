@@ -362,11 +362,17 @@ describe('pyro server: reader threads', () => {
 });
 
 describe('pyro server: placing stored profiles into their levels while it serves', () => {
-  /** Rows of the store's profiles still waiting to be placed, and its bucket rows (read beside the server). */
+  /** Rows of app busy's profiles still waiting to be placed, and the store's bucket rows (read beside the server). */
   function waiting(dir: string): { pending: number; buckets: number } {
     const db = new Database(join(dir, 'pyro.db'), { readonly: true });
     try {
-      const pending = (db.prepare('SELECT count(*) AS n FROM profiles WHERE level = 8').get() as { n: number }).n;
+      const pending = (
+        db
+          .prepare(
+            `SELECT count(*) AS n FROM profiles WHERE level = 8 AND series IN (SELECT id FROM series WHERE app = 'busy')`,
+          )
+          .get() as { n: number }
+      ).n;
       const buckets = (db.prepare('SELECT count(*) AS n FROM buckets').get() as { n: number }).n;
       return { pending, buckets };
     } finally {
@@ -374,14 +380,26 @@ describe('pyro server: placing stored profiles into their levels while it serves
     }
   }
 
+  const thread = join(ROOT, 'dist', 'place-worker.cjs');
   it.each([
-    ['on its thread', join(ROOT, 'dist', 'place-worker.cjs')],
-    ['on the main thread', undefined],
+    ['on its thread', thread, false],
+    ['on the main thread', undefined, false],
+    // Each write of another process voids the plans made before it: those chunks are placed on the main thread.
+    ['on its thread, another process writing the store all along,', thread, true],
   ])(
     'places a busy series %s once 2,000 rows wait, with every push read exactly',
-    async (_, placer) => {
+    async (_, placer, other) => {
       const server = await startTestServer({ placer });
       const t = now() - 3600;
+      const writer = other ? Store.open(server.dir) : undefined;
+      let written = 0;
+      const writing =
+        writer &&
+        setInterval(() => {
+          const p = new ProfileBuilder([{ type: 'cpu', unit: 'nanoseconds' }], 'test');
+          p.addStack(Int32Array.from([p.frame('other')]), 1, [1]);
+          writer.ingestMany([{ profile: p.finish(), options: { app: 'other', at: (t + written++) * 1000 } }], true);
+        }, 2);
       // 2,100 pushes of one series, a second apart, 20 at a time: each its own leaf.
       const N = 2100;
       let next = 0;
@@ -396,6 +414,7 @@ describe('pyro server: placing stored profiles into their levels while it serves
           }
         }),
       );
+      clearInterval(writing);
       // The rows are placed while it serves (not at close), chunk after chunk until fewer than a chunk wait.
       const started = Date.now();
       while (waiting(server.dir).pending >= 256 && Date.now() - started < 20_000)
@@ -418,6 +437,8 @@ describe('pyro server: placing stored profiles into their levels while it serves
       expect(got).toEqual(want);
       await server.close();
       expect(waiting(server.dir).pending).toBe(0);
+      if (writer) expect(written).toBeGreaterThan(100);
+      writer?.close();
     },
     60_000,
   );
