@@ -18,6 +18,8 @@ import { Store } from '../dist/core/store/store.js';
 import { fmt, OUT, PYRO, ROOT, seededRandom, table } from './lib.js';
 
 const CLIENTS = 50;
+// More flags for the server, e.g. BENCH_SERVER_ARGS=--no-place-thread.
+const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
 const SECONDS = Number(process.env.BENCH_SERVER_SECONDS ?? 10);
 // A fresh server's first pushes run cold code (the JIT has not optimized it yet) into an empty store:
 // measured on their own, before the SECONDS of the steady state.
@@ -57,7 +59,7 @@ for (let i = 0; i < 100; i++) bodies.push(await variantPprof(i));
 const avgKB = bodies.reduce((n, b) => n + b.length, 0) / bodies.length / 1024;
 
 function startServer(dir) {
-  const child = spawn(process.execPath, [PYRO, 'server', '--port', '0', '--store', dir], {
+  const child = spawn(process.execPath, [PYRO, 'server', '--port', '0', '--store', dir, ...SERVER_ARGS], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return new Promise((resolve, reject) => {

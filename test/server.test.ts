@@ -381,15 +381,27 @@ describe('pyro server: placing stored profiles into their levels while it serves
   }
 
   const thread = join(ROOT, 'dist', 'place-worker.cjs');
+  /** A placing thread that fails every job (speaking the pool's protocol). */
+  function failingThread(): string {
+    const script = join(tempDir('pyro-pool-'), 'failing.cjs');
+    writeFileSync(
+      script,
+      `require('node:worker_threads').parentPort.on('message', ({ id }) =>
+         require('node:worker_threads').parentPort.postMessage({ id, reply: { error: { message: 'out of order', exitCode: 1, ours: false } } }));`,
+    );
+    return script;
+  }
   it.each([
-    ['on its thread', thread, false],
-    ['on the main thread', undefined, false],
-    // Each write of another process voids the plans made before it: those chunks are placed on the main thread.
-    ['on its thread, another process writing the store all along,', thread, true],
+    ['on its thread', () => thread, false],
+    ['on the main thread', () => undefined, false],
+    // Each write of another process voids the plans made before it: they are made again, or placed on the main thread.
+    ['on its thread, another process writing the store all along,', () => thread, true],
+    ['on the main thread when its thread fails,', failingThread, false],
   ])(
     'places a busy series %s once 2,000 rows wait, with every push read exactly',
     async (_, placer, other) => {
-      const server = await startTestServer({ placer });
+      const logged: string[] = [];
+      const server = await startTestServer({ placer: placer(), log: (line) => logged.push(line) });
       const t = now() - 3600;
       const writer = other ? Store.open(server.dir) : undefined;
       let written = 0;
@@ -400,45 +412,51 @@ describe('pyro server: placing stored profiles into their levels while it serves
           p.addStack(Int32Array.from([p.frame('other')]), 1, [1]);
           writer.ingestMany([{ profile: p.finish(), options: { app: 'other', at: (t + written++) * 1000 } }], true);
         }, 2);
-      // 2,100 pushes of one series, a second apart, 20 at a time: each its own leaf.
-      const N = 2100;
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 20 }, async () => {
-          for (let i = next++; i < N; i = next++) {
-            const r = await post(
-              `${server.url}/ingest?name=busy.cpu&from=${t + i}&until=${t + i + 1}&sampleRate=100`,
-              `main;f${i} ${1 + (i % 3)}\n`,
-            );
-            expect(r.status).toBe(200);
-          }
-        }),
-      );
-      clearInterval(writing);
-      // The rows are placed while it serves (not at close), chunk after chunk until fewer than a chunk wait.
-      const started = Date.now();
-      while (waiting(server.dir).pending >= 256 && Date.now() - started < 20_000)
-        await new Promise((r) => setTimeout(r, 50));
-      const { pending, buckets } = waiting(server.dir);
-      expect(pending).toBeLessThan(256);
-      expect(buckets).toBeGreaterThan(0);
-      const collapsed = await (
-        await fetch(
-          `${server.url}/render?query=busy.cpu&from=${t - 10}&until=${t + N + 10}&maxNodes=-1&format=collapsed`,
-        )
-      ).text();
-      const got = new Map(
-        collapsed
-          .trim()
-          .split('\n')
-          .map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]),
-      );
-      const want = new Map(Array.from({ length: N }, (_, i) => [`main;f${i}`, (1 + (i % 3)) * 1e7]));
-      expect(got).toEqual(want);
-      await server.close();
+      try {
+        // 2,100 pushes of one series, a second apart, 20 at a time: each its own leaf.
+        const N = 2100;
+        const first = Date.now();
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 20 }, async () => {
+            for (let i = next++; i < N; i = next++) {
+              const r = await post(
+                `${server.url}/ingest?name=busy.cpu&from=${t + i}&until=${t + i + 1}&sampleRate=100`,
+                `main;f${i} ${1 + (i % 3)}\n`,
+              );
+              expect(r.status).toBe(200);
+            }
+          }),
+        );
+        // Placed while it serves, chunk after chunk until fewer than a chunk wait: before the drain that
+        // places everything 10 s after the first push would.
+        while (waiting(server.dir).pending >= 256 && Date.now() - first < 9000)
+          await new Promise((r) => setTimeout(r, 50));
+        const { pending, buckets } = waiting(server.dir);
+        expect(pending).toBeLessThan(256);
+        expect(buckets).toBeGreaterThan(0);
+        const collapsed = await (
+          await fetch(
+            `${server.url}/render?query=busy.cpu&from=${t - 10}&until=${t + N + 10}&maxNodes=-1&format=collapsed`,
+          )
+        ).text();
+        const got = new Map(
+          collapsed
+            .trim()
+            .split('\n')
+            .map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]),
+        );
+        const want = new Map(Array.from({ length: N }, (_, i) => [`main;f${i}`, (1 + (i % 3)) * 1e7]));
+        expect(got).toEqual(want);
+        if (writer) expect(written).toBeGreaterThan(100);
+        const failures = logged.filter((l) => /the placing thread failed \(out of order\)/.test(l));
+        expect(failures.length).toBe(placer === failingThread ? 1 : 0);
+      } finally {
+        clearInterval(writing);
+        await server.close();
+        writer?.close();
+      }
       expect(waiting(server.dir).pending).toBe(0);
-      if (writer) expect(written).toBeGreaterThan(100);
-      writer?.close();
     },
     60_000,
   );

@@ -791,13 +791,16 @@ describe("store: placement planned on another connection (pyro server's placing 
       b.ingestMany(items, true, false);
     };
     ingest(150);
-    for (const [max, minRows] of [
-      [40, 1],
-      [25, 6],
-      [300, 1],
-      [7, 1],
-      [2000, 1],
+    const stoppedShort: boolean[] = [];
+    // max, minRows, and settleBytes (a few profiles' blobs, or the default).
+    for (const [max, minRows, bytes] of [
+      [40, 1, a.settleBytes],
+      [25, 6, a.settleBytes],
+      [300, 1, 3000],
+      [7, 1, a.settleBytes],
+      [2000, 1, a.settleBytes],
     ] as const) {
+      a.settleBytes = reader.settleBytes = bytes;
       const placed = a.settle(max, minRows);
       const epoch = b.placementEpoch;
       const plan = reader.planPlacement(max, minRows, b.unplaceableSeries);
@@ -805,7 +808,9 @@ describe("store: placement planned on another connection (pyro server's placing 
       ingest(10);
       expect(b.applyPlacement(plan, epoch)).toBe(placed);
       expect(b.settleStoppedShort).toBe(a.settleStoppedShort);
+      stoppedShort.push(b.settleStoppedShort);
     }
+    expect(stoppedShort).toContain(true);
     expect(tables(planned).buckets.length).toBeGreaterThan(20);
     expect(tables(planned)).toEqual(tables(direct));
     while (a.settle() > 0);
@@ -836,18 +841,27 @@ describe("store: placement planned on another connection (pyro server's placing 
     const removed = tables(dir);
     expect(store.applyPlacement(plan, epoch)).toBeUndefined();
     expect(tables(dir)).toEqual(removed);
-    // Another process's write, even one that only stores: this store cannot tell what it changed.
+    // Another process's write: one that places what waits (this store's profiles too) after the snapshot.
     store.ingestMany(batch(100, 20), true, false);
     epoch = store.placementEpoch;
     plan = reader.planPlacement(2000, 1, []);
-    other.ingestMany(batch(200, 5), true);
+    expect(plan.taken).toBeGreaterThan(0);
+    other.ingestMany(batch(200, 5));
+    const placedElsewhere = tables(dir);
+    expect(store.applyPlacement(plan, epoch)).toBeUndefined();
+    expect(tables(dir)).toEqual(placedElsewhere);
+    // And one that only stores: this store cannot tell what it changed.
+    other.ingestMany(batch(300, 5), true);
+    epoch = store.placementEpoch;
+    plan = reader.planPlacement(2000, 1, []);
+    other.ingestMany(batch(400, 5), true);
     expect(store.applyPlacement(plan, epoch)).toBeUndefined();
     // Planned again: the store is placed as settle() leaves it, and reads exactly.
     epoch = store.placementEpoch;
     expect(store.applyPlacement(reader.planPlacement(2000, 1, []), epoch)).toBeGreaterThan(0);
     expect(store.settle()).toBe(0);
     const kept = items(batch(0, 60)).filter((it) => !(it.env === 'b' && it.t < T0 + 100_000));
-    const all = [...kept, ...items(batch(100, 20)), ...items(batch(200, 5))];
+    const all = [...kept, ...[100, 200, 300, 400].flatMap((from) => items(batch(from, from === 100 ? 20 : 5)))];
     for (const env of ['a', 'b']) {
       const q = store.query(sel(`api{env="${env}"}`), ALL);
       expect(sorted(flatten(q as Profile, 'cpu'))).toEqual(expected(all, ALL.from, ALL.until, env));

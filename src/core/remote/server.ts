@@ -206,6 +206,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       ),
     );
     server.listen(o.port, o.host, () => resolve());
+  }).catch(async (e) => {
+    // The threads started for it end with it.
+    await Promise.all([readers?.close(), placer?.close()]);
+    throw e;
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -319,6 +323,8 @@ class IngestQueue {
   private scheduled = false;
   /** Profile rows stored and not yet placed (as far as this queue knows; at start, any a crash left). */
   private unplaced = 1;
+  /** Profile rows stored so far (those stored while a chunk is planned are not counted placed by it). */
+  private stored = 0;
   /** Places every stored row, SETTLE_DELAY_MS after the first that waits. */
   private drain: NodeJS.Timeout | undefined;
   /** The next chunk of the placement under way, and the series it takes (by their rows waiting). */
@@ -332,6 +338,10 @@ class IngestQueue {
   private failed = Number.NEGATIVE_INFINITY;
   /** A chunk being planned by the placer's thread. */
   private planning = false;
+  /** Plans refused in a row (the store changed under them). */
+  private refused = 0;
+  /** Whether the placing thread failed the last chunk (said once, until it plans one again). */
+  private placerFailed = false;
   private readonly pace: { ripeRows: number; chunkMs: number };
   private closed = false;
 
@@ -388,7 +398,10 @@ class IngestQueue {
         true,
         !this.placer,
       );
-      for (const r of results) this.unplaced += r.series.length;
+      for (const r of results) {
+        this.unplaced += r.series.length;
+        this.stored += r.series.length;
+      }
       for (const b of batch) b.done();
     } catch (e) {
       for (const b of batch) b.done(e);
@@ -432,8 +445,9 @@ class IngestQueue {
     // A busy series' rows in one chunk (each chunk rewrites the coarse buckets of its series).
     const minRows = this.minRows;
     const asked = Math.max(this.chunkRows, minRows);
+    const stored = this.stored;
     if (!this.placer) {
-      this.settleHere(asked, minRows);
+      this.settleHere(asked, minRows, stored);
       return;
     }
     this.planning = true;
@@ -449,19 +463,32 @@ class IngestQueue {
           this.placingFailed(e);
           return;
         }
-        // The store changed meanwhile (another process wrote): this chunk is placed here instead.
-        if (placed === undefined) this.settleHere(asked, minRows);
-        else this.settled(asked, minRows, placed, took);
+        this.placerFailed = false;
+        if (placed !== undefined) {
+          this.refused = 0;
+          this.settled(asked, minRows, placed, took, stored);
+        } else if (++this.refused < MAX_REFUSED) this.place(minRows);
+        else {
+          // Another process keeps writing the store: a chunk of the main thread's size placed here.
+          this.refused = 0;
+          this.settleHere(Math.min(asked, SETTLE_CHUNK), minRows, stored);
+        }
       },
       (e) => {
         this.planning = false;
-        if (!this.closed) this.placingFailed(e);
+        if (this.closed) return;
+        if (!this.placerFailed)
+          this.log?.(
+            `the placing thread failed (${(e as Error).message}): placing on the main thread until it works again`,
+          );
+        this.placerFailed = true;
+        this.settleHere(Math.min(asked, SETTLE_CHUNK), minRows, stored);
       },
     );
   }
 
   /** A chunk placed on this thread. */
-  private settleHere(asked: number, minRows: number): void {
+  private settleHere(asked: number, minRows: number, stored: number): void {
     let placed: number;
     const started = performance.now();
     try {
@@ -470,11 +497,14 @@ class IngestQueue {
       this.placingFailed(e);
       return;
     }
-    this.settled(asked, minRows, placed, performance.now() - started);
+    this.settled(asked, minRows, placed, performance.now() - started, stored);
   }
 
-  /** After a chunk that asked for `asked` rows of the series with `minRows` waiting, and took up `placed`. */
-  private settled(asked: number, minRows: number, placed: number, took: number): void {
+  /**
+   * After a chunk that asked for `asked` rows of the series with `minRows`
+   * waiting, and took up `placed`; `stored`: the rows stored when it began.
+   */
+  private settled(asked: number, minRows: number, placed: number, took: number, stored: number): void {
     took = Math.max(1, took);
     const full = placed >= asked;
     if (full)
@@ -494,8 +524,8 @@ class IngestQueue {
       this.place(this.minRows);
       return;
     }
-    // What is left: nothing (a drain), or series with fewer rows waiting than a busy one.
-    if (minRows <= 1) this.unplaced = 0;
+    // What is left: nothing (a drain) but what was stored meanwhile, or series with fewer rows waiting than a busy one.
+    if (minRows <= 1) this.unplaced = this.stored - stored;
     else {
       this.ripeChecked = Date.now();
       this.unplaced = Math.max(1, this.unplaced);
@@ -530,6 +560,8 @@ const SETTLE_MOST = 20_000;
  */
 const ON_MAIN = { ripeRows: 64, chunkMs: 8 };
 const ON_PLACER = { ripeRows: 256, chunkMs: 32 };
+/** Plans refused in a row (another process writing the store) before a chunk is placed on the main thread. */
+const MAX_REFUSED = 3;
 /** Profile rows placed per transaction, to start with, and its bounds. */
 const SETTLE_CHUNK = 64;
 const SETTLE_CHUNK_MIN = 8;

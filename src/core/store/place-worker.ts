@@ -4,7 +4,8 @@
 // placement takes 10-40 ms of merging and encoding; done on the main thread,
 // every request in flight waited for it. Bundled apart as dist/place-worker.cjs.
 import { serveJobs, WorkerPool } from '../worker.js';
-import { type PlacementPlan, Store } from './store.js';
+// Types only: the store's module is loaded where it is used (every command imports this file through the server's).
+import type { PlacementPlan, Store } from './store.js';
 
 interface PlaceJob {
   dir: string;
@@ -45,6 +46,7 @@ const stores = new Map<string, Store>();
 serveJobs<PlaceJob>('pyroPlace', async (job) => {
   let store = stores.get(job.dir);
   if (!store) {
+    const { Store } = await import('./store.js');
     store = Store.openReadOnly(job.dir);
     stores.set(job.dir, store);
   }
@@ -52,15 +54,20 @@ serveJobs<PlaceJob>('pyroPlace', async (job) => {
   const started = performance.now();
   const plan = store.planPlacement(job.max, job.minRows, job.unplaceable);
   const took = performance.now() - started;
-  // The blobs, packed into one buffer, are handed over (theirs may be slices of Node's shared pool).
+  // The blobs, packed into one buffer, are handed over (theirs may be slices of Node's shared pool);
+  // a blob that coarse buckets share with a finer one (the same profiles) is packed once.
+  const packedAt = new Map<Uint8Array, number>();
   let size = 0;
-  for (const b of plan.buckets) size += b.blob.byteLength;
-  const packed = new Uint8Array(size);
-  let at = 0;
   for (const b of plan.buckets) {
-    packed.set(b.blob, at);
+    if (packedAt.has(b.blob)) continue;
+    packedAt.set(b.blob, size);
+    size += b.blob.byteLength;
+  }
+  const packed = new Uint8Array(size);
+  for (const [blob, at] of packedAt) packed.set(blob, at);
+  for (const b of plan.buckets) {
+    const at = packedAt.get(b.blob) as number;
     b.blob = packed.subarray(at, at + b.blob.byteLength);
-    at += b.blob.byteLength;
   }
   return { result: { plan, took } satisfies PlannedPlacement, transfer: [packed.buffer] };
 });

@@ -250,8 +250,9 @@ export class Store implements ProfileStore {
   private dataVersion = -1;
   /**
    * Counts the writes that may change what a placement plan read: this
-   * store's, deferred ingests aside (they only add pending rows), and other
-   * processes' (seen by data_version).
+   * store's, deferred ingests aside (they add pending rows, their tries,
+   * series and symbols, and may set a series' aggregation: nothing placing
+   * reads), and other processes' (seen by data_version).
    */
   private epoch = 0;
   /** Placement's writes to this store. */
@@ -603,6 +604,7 @@ export class Store implements ProfileStore {
       }
       for (let i = 0; i < plan.levels.length; i += 2)
         this.direct.setLevel(plan.levels[i] as number, plan.levels[i + 1] as number);
+      // No kept tries to let go of (fresh.taken): profiles placed elsewhere are ingested without keeping them.
       for (const s of plan.unplaceable) this.unplaceable.add(s);
       if (plan.unplaceable.length > 0) this.fresh.clear();
       this.placeWarnings.push(...plan.warnings);
